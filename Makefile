@@ -1,0 +1,48 @@
+# migsim: the two commands a new user needs are `make run` and `make test`.
+# Both install the Debian packages that are missing, then build.
+
+BUILD     ?= build
+PYTHON    := /usr/bin/python3
+JOBS      ?= $(shell nproc)
+SCENARIO  ?= configs/examples/corridor.yaml
+OUT       ?= outputs/$(basename $(notdir $(SCENARIO))).h5
+
+DEPS_BUILD := cmake g++ make git pkg-config libhdf5-dev hdf5-tools libyaml-cpp-dev \
+              libboost-dev doctest-dev libcli11-dev librandom123-dev
+DEPS_PYTHON := python3-h5py python3-xarray python3-h5netcdf python3-netcdf4 netcdf-bin \
+               python3-pandas python3-matplotlib python3-pytest
+
+.PHONY: all deps deps-build deps-python build run test clean help
+
+all: build
+
+help:
+	@echo "make run     install what is missing, build, run the default scenario into outputs/"
+	@echo "make test    install what is missing, build, run every test"
+	@echo "make build   build $(BUILD)/migsim (Release, -O3)"
+	@echo "make deps    install the missing Debian packages (and say which)"
+	@echo "make clean   remove $(BUILD)/"
+
+deps: deps-build deps-python
+
+deps-build:
+	@tools/install-deps.sh $(DEPS_BUILD)
+
+deps-python:
+	@tools/install-deps.sh $(DEPS_PYTHON)
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: deps-build $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: deps build
+	@mkdir -p outputs
+	$(BUILD)/migsim run $(SCENARIO) -o $(OUT) --force
+
+test: deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,124 @@
+// The migsim command line: parses arguments (CLI11), runs the command, and turns typed
+// errors into one clear message and an exit code (docs/errors.md). Nothing below main()
+// exits the process.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "core/errors.hpp"
+#include "core/version.hpp"
+#include "engine/progress.hpp"
+#include "engine/run.hpp"
+#include "model/agents.hpp"
+#include "scenario/scenario.hpp"
+
+namespace {
+
+using namespace migsim;
+
+std::string joined_args(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
+  return s;
+}
+
+void print_scenario_summary(const Scenario& s) {
+  std::printf("scenario   %s (%s)\n", s.name.c_str(), s.files.empty() ? "" : s.files.back().c_str());
+  std::printf("months     %s to %s (%d)\n", s.start.str().c_str(), s.end.str().c_str(), s.months());
+  std::printf("countries  %d, sectors %d, pathways %zu, route edges %zu, events %zu\n", s.n_countries(),
+              s.n_sectors(), s.pathways.size(), s.routes.size(), s.events.size());
+  const auto agents = s.initial_agents();
+  std::printf("initial    %s persons as %s agents (people_per_agent %lld), %s of agent state\n",
+              format_count(s.initial_persons()).c_str(), format_count(agents).c_str(),
+              static_cast<long long>(s.people_per_agent),
+              (format_count(static_cast<std::int64_t>(agents * Agents::kBytesPerAgent / (1 << 20))) + " MiB").c_str());
+}
+
+int command_run(const std::string& scenario_path, RunOptions opt) {
+  const Scenario s = load_scenario(scenario_path);
+  if (opt.output.empty()) opt.output = std::filesystem::path(scenario_path).stem().string() + ".h5";
+  install_stop_handlers();
+  if (!opt.quiet) {
+    std::fprintf(stderr, "migsim %s: running %s (%s to %s) into %s\n", version(), s.name.c_str(),
+                 s.start.str().c_str(), (s.start + ((opt.months ? *opt.months : s.months()) - 1)).str().c_str(),
+                 opt.output.c_str());
+  }
+  const RunSummary r = run_scenario(s, opt);
+  if (!opt.quiet) {
+    std::fprintf(stderr, "done: %d months, %s agents at the start and %s at the end, %d threads, %s (loop %s, writing %s)\n",
+                 r.months, format_count(r.initial_agents).c_str(), format_count(r.final_agents).c_str(), r.threads,
+                 format_duration(r.seconds).c_str(), format_duration(r.loop_seconds).c_str(),
+                 format_duration(r.write_seconds).c_str());
+    std::fprintf(stderr, "wrote %s\n", r.output.c_str());
+  }
+  return kExitOk;
+}
+
+int command_validate(const std::string& scenario_path) {
+  const Scenario s = load_scenario(scenario_path);
+  print_scenario_summary(s);
+  std::printf("ok: %s is a valid scenario\n", scenario_path.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"migsim: an agent-based simulation of regional labour migration.\n"
+               "Reads a YAML scenario, writes netCDF-4/HDF5 time series."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("migsim ") + migsim::version());
+
+  std::string scenario_path;
+  RunOptions opt;
+  std::uint64_t seed = 0;
+  auto* run = app.add_subcommand("run", "run a scenario and write its output");
+  run->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
+  run->add_option("-o,--output", opt.output, "output file (default: SCENARIO's name with .h5, here)");
+  auto* seed_opt = run->add_option("--seed", seed, "random seed (overrides the scenario's)");
+  run->add_option("--threads", opt.threads, "OpenMP threads (default: all cores, or OMP_NUM_THREADS)")
+      ->check(CLI::Range(1, 4096));
+  auto* months_opt = run->add_option("--months", opt.months, "run only the first N months")->check(CLI::PositiveNumber);
+  run->add_flag("--force", opt.force, "replace the output file if it exists");
+  run->add_flag("--quiet", opt.quiet, "print nothing but errors");
+
+  auto* validate = app.add_subcommand("validate", "check a scenario as a run would, without running it");
+  validate->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitInput;
+  }
+  (void)months_opt;
+  if (*seed_opt) opt.seed = seed;
+  opt.command = joined_args(argc, argv);
+
+  try {
+    if (*run) return command_run(scenario_path, opt);
+    if (*validate) return command_validate(scenario_path);
+  } catch (const InputError& e) {
+    for (const auto& p : e.problems()) std::fprintf(stderr, "error: %s\n", p.c_str());
+    if (e.problems().size() > 1) std::fprintf(stderr, "%zu errors\n", e.problems().size());
+    return kExitInput;
+  } catch (const RuntimeFailure& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitRuntime;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory\n");
+    return kExitRuntime;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal error: %s\n", e.what());
+    return kExitRuntime;
+  }
+  return kExitInput;
+}

@@ -1,0 +1,36 @@
+// Mechanism 8, return and onward moves: the monthly hazards of a settled migrant, by
+// location, origin, legal status and long unemployment. In this order, from one word:
+// natural death; deportation (irregular only, at the host's deportation rate); return home,
+// at return_rate x return_unemployed_factor (if long unemployed) x return_irregular_factor
+// (if irregular) x exp(-return_crisis_weight x crisis at origin); onward move, at
+// onward_rate (not for the rest of the world's migrants).
+#include <cmath>
+
+#include "model/tables.hpp"
+
+namespace migsim {
+
+void build_exit_tables(const TableInputs& in, MonthTables& out) {
+  const Scenario& s = in.scenario;
+  const Behaviour& b = s.behaviour;
+  const int n = s.n_countries(), O = s.n_origins();
+  out.exits.resize(static_cast<std::size_t>(n) * O * 4);
+  for (int l = 0; l < n; ++l) {
+    for (int o = 0; o < O; ++o) {
+      const double crisis = o < n ? in.drivers.crisis[o] : 0.0;
+      for (int irregular = 0; irregular < 2; ++irregular) {
+        for (int long_unemployed = 0; long_unemployed < 2; ++long_unemployed) {
+          const double ret = b.return_rate * (long_unemployed ? b.return_unemployed_factor : 1.0) *
+                             (irregular ? b.return_irregular_factor : 1.0) *
+                             std::exp(-b.return_crisis_weight * crisis);
+          const std::size_t i = ((static_cast<std::size_t>(l) * O + o) * 2 + irregular) * 2 + long_unemployed;
+          out.exits[i] = Exclusive<4>::from({b.natural_mortality,
+                                             irregular ? in.policy.deportation_rate[l] : 0.0, ret,
+                                             o < n ? b.onward_rate : 0.0});
+        }
+      }
+    }
+  }
+}
+
+}  // namespace migsim

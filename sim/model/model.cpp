@@ -1,0 +1,234 @@
+#include "model/model.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <boost/random/bernoulli_distribution.hpp>
+#include <boost/random/discrete_distribution.hpp>
+#include <boost/random/poisson_distribution.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
+
+#include "core/errors.hpp"
+#include "core/rng.hpp"
+
+namespace migsim {
+
+namespace {
+/// Months an initial migrant has already lived where it is: uniform on [1, 120] (an
+/// assumption; it matters only for regularisations whose presence date precedes the start).
+constexpr int kInitialMaxMonthsPresent = 120;
+}  // namespace
+
+Model::Model(const Scenario& scenario, std::uint64_t seed)
+    : scenario_(scenario),
+      seed_(seed),
+      layout_(scenario.n_origins(), scenario.n_countries(), scenario.n_sectors(),
+              static_cast<int>(scenario.pathways.size()), static_cast<int>(scenario.routes.size())),
+      policy_(PolicyState::initial(scenario)) {
+  routes_.build(scenario_, policy_);
+  create_initial_agents();
+  counts_ = recount();
+}
+
+void Model::create_initial_agents() {
+  const Scenario& s = scenario_;
+  const int n = s.n_countries(), S = s.n_sectors();
+  const std::int64_t ppa = s.people_per_agent;
+  std::vector<std::int64_t> first(s.initial_stock.size() + 1, 0);
+  for (std::size_t c = 0; c < s.initial_stock.size(); ++c)
+    first[c + 1] = first[c] + (s.initial_stock[c].persons + ppa / 2) / ppa;
+  const auto total = static_cast<std::size_t>(first.back());
+  if (total >= (std::size_t{1} << 32) - 1) throw RuntimeFailure("more than 2^32 agents");
+  agents_.resize(total);
+
+  // Sector shares of each origin (the location's for the rest of the world).
+  std::vector<boost::random::discrete_distribution<int, double>> sector_of(n);
+  for (int c = 0; c < n; ++c)
+    sector_of[c] = boost::random::discrete_distribution<int, double>(s.countries[c].sector_shares.begin(),
+                                                                      s.countries[c].sector_shares.end());
+  drivers_.compute(s, policy_, s.start);
+
+#pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < total; ++i) {
+    const auto cell = static_cast<std::size_t>(
+        std::upper_bound(first.begin(), first.end(), static_cast<std::int64_t>(i)) - first.begin() - 1);
+    const StockCell& sc = s.initial_stock[cell];
+    const auto id = static_cast<std::uint32_t>(i);
+    KeyedStream rs(seed_, 0, id, Purpose::InitialAgent);
+    const int sector = sector_of[sc.origin < n ? sc.origin : sc.location](rs);
+    const bool irregular = boost::random::bernoulli_distribution<double>(sc.irregular_share)(rs);
+    const bool employed = boost::random::bernoulli_distribution<double>(1.0 - drivers_.unemployment[sc.location])(rs);
+    const int present = boost::random::uniform_int_distribution<int>(1, kInitialMaxMonthsPresent)(rs);
+    agents_.id[i] = id;
+    agents_.origin[i] = static_cast<std::uint8_t>(sc.origin);
+    agents_.location[i] = static_cast<std::uint8_t>(sc.location);
+    agents_.destination[i] = kNone;
+    agents_.status[i] = static_cast<std::uint8_t>(irregular ? Status::Irregular : Status::Regular);
+    agents_.flags[i] = static_cast<std::uint8_t>(sector | (employed ? flag::kEmployed : 0) |
+                                                 (irregular ? flag::kIrregular : 0));
+    agents_.pathway[i] = kNone;
+    agents_.since[i] = static_cast<std::int16_t>(-present);
+    agents_.job_since[i] = static_cast<std::int16_t>(-present);
+  }
+  (void)S;
+  next_id_ = static_cast<std::uint32_t>(total);
+  live_ = static_cast<std::int64_t>(total);
+}
+
+std::vector<std::int64_t> Model::recount() const {
+  std::vector<std::int64_t> c(layout_.state_end, 0);
+  const std::size_t N = agents_.size();
+  for (std::size_t i = 0; i < N; ++i) {
+    const auto st = static_cast<Status>(agents_.status[i]);
+    if (st == Status::Exited) continue;
+    const int o = agents_.origin[i], l = agents_.location[i], fl = agents_.flags[i];
+    ++c[layout_.stock_at(o, l, static_cast<int>(st))];
+    if (st == Status::Regular || st == Status::Irregular) {
+      ++c[layout_.labour_at(l, fl & flag::kSectorMask, st == Status::Irregular ? 1 : 0,
+                            (fl & flag::kEmployed) ? 1 : 0)];
+    }
+  }
+  return c;
+}
+
+void Model::build_tables() {
+  const Month m = current_month();
+  const TableInputs in{scenario_, policy_, drivers_, routes_, layout_, counts_, tickets_, m, t_};
+  tables_.n = scenario_.n_countries();
+  tables_.origins = scenario_.n_origins();
+  tables_.sectors = scenario_.n_sectors();
+  build_labour_tables(in, tables_);
+  build_pathway_tables(in, tables_);
+  build_choice_tables(in, tables_);  // after labour and pathways: it uses both
+  build_journey_tables(in, tables_);
+  build_exit_tables(in, tables_);
+}
+
+std::size_t Model::take_slot(std::size_t k, std::size_t old_size) const {
+  return k < free_.size() ? free_[k] : old_size + (k - free_.size());
+}
+
+void Model::add_new_agents() {
+  const Scenario& s = scenario_;
+  const int n = s.n_countries(), S = s.n_sectors();
+  const auto ppa = static_cast<double>(s.people_per_agent);
+  const auto t = static_cast<std::uint32_t>(t_);
+
+  // How many: per (origin, sector) group, then per inflow, each a Poisson draw keyed by the
+  // group's index. New agents take ids in this order.
+  struct Batch {
+    int origin, location, sector;  // sector < 0: inflow (drawn per agent)
+    std::int64_t count;
+    double irregular_share;
+  };
+  std::vector<Batch> batches;
+  result_.new_movers.assign(static_cast<std::size_t>(s.n_origins()) * S, 0);
+  for (int o = 0; o < n; ++o) {
+    for (int sec = 0; sec < S; ++sec) {
+      const std::size_t os = static_cast<std::size_t>(o) * S + sec;
+      const double mean = tables_.mover_mean[os] / ppa;
+      if (!(mean > 0)) continue;
+      KeyedStream rs(seed_, t, static_cast<std::uint32_t>(os), Purpose::NewMovers);
+      const std::int64_t k = boost::random::poisson_distribution<std::int64_t, double>(mean)(rs);
+      result_.new_movers[os] = k;
+      if (k > 0) batches.push_back({o, o, sec, k, 0.0});
+    }
+  }
+  for (std::size_t f = 0; f < s.inflows.size(); ++f) {
+    const Inflow& in = s.inflows[f];
+    const double mean = in.persons_per_year.at(current_month()) / 12.0 / ppa;
+    if (!(mean > 0)) continue;
+    KeyedStream rs(seed_, t, static_cast<std::uint32_t>(f), Purpose::Inflow);
+    const std::int64_t k = boost::random::poisson_distribution<std::int64_t, double>(mean)(rs);
+    if (k > 0) batches.push_back({in.origin, in.destination, -1, k, in.irregular_share});
+  }
+  std::int64_t total = 0;
+  for (const auto& b : batches) total += b.count;
+  if (total == 0) return;
+  if (double(next_id_) + double(total) >= 4294967295.0) throw RuntimeFailure("agent ids exhausted (2^32)");
+
+  const std::size_t old_size = agents_.size();
+  const std::size_t reuse = std::min(free_.size(), static_cast<std::size_t>(total));
+  agents_.resize(old_size + static_cast<std::size_t>(total) - reuse);
+  std::vector<std::int64_t> first(batches.size() + 1, 0);
+  for (std::size_t b = 0; b < batches.size(); ++b) first[b + 1] = first[b] + batches[b].count;
+  const Drivers& dr = drivers_;
+  std::vector<std::int64_t>& flows = counts_;  // state counts: new agents enter the stock here
+
+#pragma omp parallel for schedule(static)
+  for (std::int64_t k = 0; k < total; ++k) {
+    const auto b = static_cast<std::size_t>(std::upper_bound(first.begin(), first.end(), k) - first.begin() - 1);
+    const Batch& batch = batches[b];
+    const std::size_t i = take_slot(static_cast<std::size_t>(k), old_size);
+    const std::uint32_t id = next_id_ + static_cast<std::uint32_t>(k);
+    agents_.id[i] = id;
+    agents_.origin[i] = static_cast<std::uint8_t>(batch.origin);
+    agents_.location[i] = static_cast<std::uint8_t>(batch.location);
+    agents_.destination[i] = kNone;
+    agents_.pathway[i] = kNone;
+    agents_.since[i] = static_cast<std::int16_t>(t_);
+    agents_.job_since[i] = static_cast<std::int16_t>(t_);
+    if (batch.sector >= 0) {
+      agents_.status[i] = static_cast<std::uint8_t>(Status::Aspiring);
+      agents_.flags[i] = static_cast<std::uint8_t>(batch.sector);
+    } else {
+      KeyedStream rs(seed_, t, id, Purpose::NewAgent);
+      const int home = batch.origin < n ? batch.origin : batch.location;
+      const auto& shares = s.countries[home].sector_shares;
+      const int sector = boost::random::discrete_distribution<int, double>(shares.begin(), shares.end())(rs);
+      const bool irregular = boost::random::bernoulli_distribution<double>(batch.irregular_share)(rs);
+      agents_.status[i] = static_cast<std::uint8_t>(irregular ? Status::Irregular : Status::Regular);
+      agents_.flags[i] = static_cast<std::uint8_t>(sector | (irregular ? flag::kIrregular : 0));
+    }
+  }
+  (void)dr;
+  // Count them in (sequentially, in batch order).
+  for (std::int64_t k = 0; k < total; ++k) {
+    const std::size_t i = take_slot(static_cast<std::size_t>(k), old_size);
+    const auto st = static_cast<Status>(agents_.status[i]);
+    const int o = agents_.origin[i], l = agents_.location[i], fl = agents_.flags[i];
+    ++flows[layout_.stock_at(o, l, static_cast<int>(st))];
+    if (st == Status::Regular || st == Status::Irregular) {
+      const int irr = st == Status::Irregular ? 1 : 0;
+      ++flows[layout_.labour_at(l, fl & flag::kSectorMask, irr, 0)];
+      ++inflow_arrivals_[layout_.arrivals_at(o, l, irr ? kArrivalIrregular : kArrivalOther)];
+    }
+  }
+  free_.erase(free_.begin(), free_.begin() + static_cast<std::ptrdiff_t>(reuse));
+  next_id_ += static_cast<std::uint32_t>(total);
+  live_ += total;
+}
+
+const MonthResult& Model::step() {
+  const Scenario& s = scenario_;
+  const Month m = current_month();
+  if (policy_.apply_events(s, m)) routes_.build(s, policy_);
+  drivers_.compute(s, policy_, m);
+  build_tables();
+  inflow_arrivals_.assign(layout_.total, 0);
+  add_new_agents();
+  agent_pass();
+
+  // Sum the threads' counters: state changes into the state counts, flows into the result.
+  result_.month = m;
+  result_.counts.assign(layout_.total, 0);
+  for (std::size_t k = layout_.state_end; k < layout_.total; ++k) result_.counts[k] = inflow_arrivals_[k];
+  tickets_.clear();
+  for (std::size_t th = 0; th < thread_counts_.size(); ++th) {
+    const auto& c = thread_counts_[th];
+    for (std::size_t k = 0; k < layout_.state_end; ++k) counts_[k] += c[k];
+    for (std::size_t k = layout_.state_end; k < layout_.total; ++k) result_.counts[k] += c[k];
+    tickets_.insert(tickets_.end(), thread_tickets_[th].begin(), thread_tickets_[th].end());
+    free_.insert(free_.end(), thread_free_[th].begin(), thread_free_[th].end());
+    live_ -= static_cast<std::int64_t>(thread_free_[th].size());
+  }
+  std::sort(free_.begin(), free_.end());
+  std::copy(counts_.begin(), counts_.begin() + static_cast<std::ptrdiff_t>(layout_.state_end), result_.counts.begin());
+  result_.quota = tables_.quota;
+  result_.vacancies = drivers_.vacancies;
+  result_.agents = live_;
+  ++t_;
+  return result_;
+}
+
+}  // namespace migsim

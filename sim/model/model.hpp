@@ -1,0 +1,83 @@
+#pragma once
+/// @file model.hpp
+/// The model's state and its monthly step. A step runs MODEL.md's mechanisms in order:
+/// policy events and drivers (1, 9), the month's tables (what each group of agents faces),
+/// new movers (2), then one parallel pass over the agents in which each agent goes through
+/// destination choice (3), pathways (4), irregular journeys (5), the labour market (6),
+/// regularisation (7) and exits (8) as its status calls for. Counts are integers summed
+/// across threads; every random draw is keyed by (seed, month, agent id, purpose); new
+/// agents get ids in a fixed order. The output therefore does not depend on thread count.
+
+#include <cstdint>
+#include <vector>
+
+#include "model/agents.hpp"
+#include "model/counters.hpp"
+#include "model/drivers.hpp"
+#include "model/policy.hpp"
+#include "model/routes.hpp"
+#include "model/tables.hpp"
+#include "scenario/scenario.hpp"
+
+namespace migsim {
+
+/// What one month produced (for the output), besides the state counts.
+struct MonthResult {
+  Month month;
+  std::vector<std::int64_t> counts;      ///< state after the month, then the month's flows (CounterLayout)
+  std::vector<std::int64_t> new_movers;  ///< [origin * sectors + s] agents
+  std::vector<std::int64_t> quota;       ///< [pathway] persons, -1 = no cap
+  std::vector<double> vacancies;         ///< [location * sectors + s] persons
+  std::int64_t agents = 0;               ///< live agents at the month's end
+};
+
+class Model {
+ public:
+  /// Builds the initial agents from the scenario's initial stock. `seed` overrides the
+  /// scenario's seed.
+  Model(const Scenario& scenario, std::uint64_t seed);
+
+  /// Runs one month and returns what it produced.
+  const MonthResult& step();
+
+  int months_done() const { return t_; }
+  Month current_month() const { return scenario_.start + t_; }
+  const Scenario& scenario() const { return scenario_; }
+  const CounterLayout& layout() const { return layout_; }
+  const Agents& agents() const { return agents_; }
+  std::int64_t live_agents() const { return live_; }
+  std::uint64_t seed() const { return seed_; }
+  /// State counts kept up to date from each month's changes ([0, layout().state_end)).
+  const std::vector<std::int64_t>& counts() const { return counts_; }
+  /// The same counts recomputed from the agents (tests check they agree).
+  std::vector<std::int64_t> recount() const;
+
+ private:
+  void create_initial_agents();
+  void build_tables();
+  void add_new_agents();
+  void agent_pass();
+  std::size_t take_slot(std::size_t k, std::size_t old_size) const;
+
+  const Scenario& scenario_;
+  std::uint64_t seed_;
+  CounterLayout layout_;
+  PolicyState policy_;
+  RouteTable routes_;
+  Drivers drivers_;
+  MonthTables tables_;
+  Agents agents_;
+  std::uint32_t next_id_ = 0;
+  std::int64_t live_ = 0;
+  std::vector<std::int64_t> counts_;   ///< state counts (and scratch for flows)
+  std::vector<Ticket> tickets_;        ///< pending applications, for this month's lottery
+  std::vector<std::uint32_t> free_;    ///< exited slots, reused by new agents
+  std::vector<std::int64_t> inflow_arrivals_;  ///< flows counted outside the pass (CounterLayout)
+  std::vector<std::vector<std::int64_t>> thread_counts_;
+  std::vector<std::vector<Ticket>> thread_tickets_;
+  std::vector<std::vector<std::uint32_t>> thread_free_;
+  MonthResult result_;
+  int t_ = 0;
+};
+
+}  // namespace migsim

@@ -1,0 +1,327 @@
+// The monthly pass over the agents: each agent goes through the mechanisms its status
+// calls for, in MODEL.md's order, looking its rates up in the month's tables. Each thread
+// counts into its own counters; a slot's state changes are counted by comparing the agent
+// before and after.
+#include <omp.h>
+
+#include "core/rng.hpp"
+#include "model/model.hpp"
+
+namespace migsim {
+
+namespace {
+
+constexpr int kAspiring = static_cast<int>(Status::Aspiring);
+constexpr int kApplied = static_cast<int>(Status::Applied);
+constexpr int kWaiting = static_cast<int>(Status::Waiting);
+constexpr int kInTransit = static_cast<int>(Status::InTransit);
+constexpr int kRegular = static_cast<int>(Status::Regular);
+constexpr int kIrregular = static_cast<int>(Status::Irregular);
+constexpr int kExited = static_cast<int>(Status::Exited);
+
+bool settled(int st) { return st == kRegular || st == kIrregular; }
+
+/// One agent's month. Works on a copy of the agent's fields and writes back what changed.
+struct AgentMonth {
+  const Scenario& s;
+  const MonthTables& tab;
+  const RouteTable& routes;
+  const PolicyState& policy;
+  const CounterLayout& L;
+  std::int64_t* c;  // this thread's counters
+  std::vector<Ticket>& tickets;
+  std::vector<std::uint32_t>& freed;
+  std::uint64_t seed;
+  int t, n, S, long_months, give_up_months;
+
+  // The agent.
+  std::uint32_t id;
+  int o, l, d, st, fl, p, since, job_since;
+
+  bool admitted(int pathway) const {
+    const LotteryRule& r = tab.lottery[pathway];
+    if (r.mode == LotteryRule::All) return true;
+    if (r.mode == LotteryRule::None) return false;
+    const std::uint64_t mine = lottery_ticket(seed, static_cast<std::uint32_t>(t), id);
+    return mine < r.ticket || (mine == r.ticket && id <= r.id);
+  }
+
+  void exit_model() { st = kExited; }
+
+  // Mechanisms 3-5 for an aspirant: choose a destination, apply to a pathway or leave
+  // irregularly, or give up after give_up_months.
+  void aspire() {
+    if (t - since >= give_up_months) {
+      give_up();
+      return;
+    }
+    const int sector = fl & flag::kSectorMask;
+    const std::size_t g = tab.group(l, o, sector);
+    if (!tab.choice_ok[g]) return;
+    KeyedStream rs(seed, static_cast<std::uint32_t>(t), id, Purpose::Aspire);
+    const int dest = tab.choice[g](rs);
+    const std::uint32_t word = rs();
+    const int path = tab.entry_pathway[tab.dos(dest, o, sector)];
+    if (path != kNone && !(fl & flag::kRejected)) {
+      apply(path, dest);
+    } else if (tab.irregular[g * n + dest].happens(word)) {
+      st = kInTransit;
+      d = dest;
+      since = t;
+      fl = (fl | flag::kIrregular) & ~flag::kEmployed;
+      travel();
+    } else if (path != kNone) {
+      apply(path, dest);
+    }
+  }
+
+  void apply(int path, int dest) {
+    st = kApplied;
+    p = path;
+    d = dest;
+    ++c[L.applications + path];
+  }
+
+  void give_up() {
+    if (l == o) {
+      ++c[L.gave_up + o];
+      exit_model();
+      return;
+    }
+    // Abroad: stays where it is, with the status it has there.
+    st = (fl & flag::kIrregular) ? kIrregular : kRegular;
+    fl &= ~(flag::kEmployed | flag::kRejected);
+    since = job_since = t;
+    d = p = kNone;
+  }
+
+  // Mechanism 4: this month's lottery for a pending application.
+  void decide() {
+    if (admitted(p)) {
+      ++c[L.admissions + p];
+      st = kWaiting;
+      since = t;
+      if (tab.processing[p] == 0) arrive();
+    } else {
+      st = kAspiring;
+      fl |= flag::kRejected;
+      d = p = kNone;
+    }
+  }
+
+  void wait() {
+    if (t - since >= tab.processing[p]) arrive();
+  }
+
+  // Regular travel: no route risk.
+  void arrive() {
+    const auto kind = s.pathways[p].kind;
+    l = d;
+    st = kRegular;
+    since = job_since = t;
+    fl &= ~(flag::kIrregular | flag::kRejected | flag::kEmployed);
+    if (kind == PathwayKind::LabourVisa) {
+      fl |= flag::kEmployed;
+      ++c[L.hires_at(l, fl & flag::kSectorMask)];
+    }
+    ++c[L.arrivals_at(o, l, static_cast<int>(kind))];
+    d = p = kNone;
+  }
+
+  // Mechanism 5: one edge of an irregular journey per month at most.
+  void travel() {
+    const int e = routes.next_edge[l * n + d];
+    if (e < 0) {  // the route closed behind the migrant: rethink where to go
+      st = kAspiring;
+      since = t;
+      d = kNone;
+      return;
+    }
+    if (t - since + 1 < policy.route_months[e]) return;  // still crossing
+    const auto w = random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Journey);
+    switch (tab.edge_outcome[e].pick(w[0])) {
+      case 0:
+        ++c[L.route_deaths + e];
+        exit_model();
+        return;
+      case 1:
+        ++c[L.interceptions + e];
+        exit_model();
+        return;
+      default: break;
+    }
+    ++c[L.crossings + e];
+    l = routes.next_node[l * n + d];
+    if (l == d) {
+      st = kIrregular;
+      since = job_since = t;
+      fl &= ~(flag::kEmployed | flag::kRejected);
+      d = kNone;
+      ++c[L.arrivals_at(o, l, kArrivalIrregular)];
+      return;
+    }
+    const int stay = tab.stay_pathway[tab.dos(l, o, fl & flag::kSectorMask)];
+    if (stay != kNone && tab.transit_stay.happens(w[1])) {
+      since = t;
+      apply(stay, l);
+      return;
+    }
+    since = t + 1;  // the next edge starts next month
+  }
+
+  // Mechanisms 6-8 for a settled migrant.
+  void settle() {
+    const auto w = random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Settled);
+    const int sector = fl & flag::kSectorMask;
+    int irregular = st == kIrregular ? 1 : 0;
+    // 6. Labour market.
+    if (fl & flag::kEmployed) {
+      if (tab.separation[l].happens(w[0])) {
+        fl &= ~flag::kEmployed;
+        job_since = t;
+      }
+    } else if (tab.hire[(static_cast<std::size_t>(l) * S + sector) * 2 + irregular].happens(w[0])) {
+      fl |= flag::kEmployed;
+      job_since = t;
+      ++c[L.hires_at(l, sector)];
+    }
+    // 7. Regularisation.
+    if (irregular) {
+      if (p != kNone) {
+        if (admitted(p)) {
+          ++c[L.admissions + p];
+          st = kRegular;
+          fl &= ~flag::kIrregular;
+          irregular = 0;
+          p = kNone;
+        } else if (!tab.pathway_open[p]) {
+          p = kNone;  // the programme closed: the application lapses
+        }
+      } else {
+        for (const std::uint8_t q : tab.regularisations[l]) {
+          const Pathway& pw = s.pathways[q];
+          if (!pw.origin_ok[o] || !pw.sector_ok[sector] || since >= tab.presence_before[q]) continue;
+          if (tab.take_up[q].happens(w[1])) {
+            p = q;
+            ++c[L.applications + q];
+          }
+          break;
+        }
+      }
+    }
+    // 8. Exits: death, deportation, return, onward move.
+    const int long_unemployed = !(fl & flag::kEmployed) && t - job_since >= long_months ? 1 : 0;
+    const std::size_t k = ((static_cast<std::size_t>(l) * tab.origins + o) * 2 + irregular) * 2 + long_unemployed;
+    switch (tab.exits[k].pick(w[2])) {
+      case kExitDeath:
+        ++c[L.natural_deaths + l];
+        exit_model();
+        break;
+      case kExitDeported:
+        ++c[L.pair_at(L.deportations, o, l)];
+        exit_model();
+        break;
+      case kExitReturn:
+        ++c[L.pair_at(L.returns, o, l)];
+        exit_model();
+        break;
+      case kExitOnward:
+        ++c[L.onward + l];
+        st = kAspiring;
+        since = t;
+        fl &= ~(flag::kEmployed | flag::kRejected);
+        p = kNone;
+        break;
+      default: break;
+    }
+  }
+
+  void run(Agents& a, std::size_t i) {
+    const int st0 = a.status[i];
+    if (st0 == kExited) return;
+    id = a.id[i];
+    o = a.origin[i];
+    l = a.location[i];
+    d = a.destination[i];
+    st = st0;
+    fl = a.flags[i];
+    p = a.pathway[i];
+    since = a.since[i];
+    job_since = a.job_since[i];
+    const int l0 = l, fl0 = fl;
+
+    switch (st0) {
+      case kAspiring: aspire(); break;
+      case kApplied: decide(); break;
+      case kWaiting: wait(); break;
+      case kInTransit: travel(); break;
+      default: settle(); break;
+    }
+
+    // Count the change of state.
+    if (st != st0 || l != l0) {
+      --c[L.stock_at(o, l0, st0)];
+      if (st != kExited) ++c[L.stock_at(o, l, st)];
+    }
+    const bool was_settled = settled(st0), is_settled = settled(st);
+    if (was_settled || is_settled) {
+      const int sector = fl0 & flag::kSectorMask;
+      const int before_irr = st0 == kIrregular, after_irr = st == kIrregular;
+      const int before_emp = (fl0 & flag::kEmployed) ? 1 : 0, after_emp = (fl & flag::kEmployed) ? 1 : 0;
+      if (!(was_settled && is_settled && l == l0 && before_irr == after_irr && before_emp == after_emp)) {
+        if (was_settled) --c[L.labour_at(l0, sector, before_irr, before_emp)];
+        if (is_settled) ++c[L.labour_at(l, sector, after_irr, after_emp)];
+      }
+    }
+    if (st == kExited) {
+      a.status[i] = static_cast<std::uint8_t>(kExited);
+      freed.push_back(static_cast<std::uint32_t>(i));
+      return;
+    }
+    // Write back.
+    a.location[i] = static_cast<std::uint8_t>(l);
+    a.destination[i] = static_cast<std::uint8_t>(d);
+    a.status[i] = static_cast<std::uint8_t>(st);
+    a.flags[i] = static_cast<std::uint8_t>(fl);
+    a.pathway[i] = static_cast<std::uint8_t>(p);
+    a.since[i] = static_cast<std::int16_t>(since);
+    a.job_since[i] = static_cast<std::int16_t>(job_since);
+    // A pending application takes part in next month's lottery.
+    if (st == kApplied || (st == kIrregular && p != kNone)) {
+      tickets.push_back(Ticket{lottery_ticket(seed, static_cast<std::uint32_t>(t + 1), id), id,
+                               static_cast<std::uint8_t>(p)});
+    }
+  }
+};
+
+}  // namespace
+
+void Model::agent_pass() {
+  const int threads = omp_get_max_threads();
+  thread_counts_.resize(threads);
+  thread_tickets_.resize(threads);
+  thread_free_.resize(threads);
+  const std::size_t N = agents_.size();
+#pragma omp parallel
+  {
+    const int th = omp_get_thread_num();
+    auto& counts = thread_counts_[th];
+    counts.assign(layout_.total, 0);
+    thread_tickets_[th].clear();
+    thread_free_[th].clear();
+    AgentMonth am{scenario_, tables_, routes_, policy_, layout_, counts.data(), thread_tickets_[th],
+                  thread_free_[th], seed_, t_, scenario_.n_countries(), scenario_.n_sectors(),
+                  scenario_.behaviour.long_unemployment_months, scenario_.behaviour.give_up_months,
+                  0, 0, 0, 0, 0, 0, 0, 0, 0};
+#pragma omp for schedule(static)
+    for (std::size_t i = 0; i < N; ++i) am.run(agents_, i);
+  }
+  // Threads beyond the current team (after a change of thread count) hold nothing.
+  for (int th = omp_get_max_threads(); th < static_cast<int>(thread_counts_.size()); ++th) {
+    thread_counts_[th].assign(layout_.total, 0);
+    thread_tickets_[th].clear();
+    thread_free_[th].clear();
+  }
+}
+
+}  // namespace migsim

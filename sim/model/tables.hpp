@@ -1,0 +1,134 @@
+#pragma once
+/// @file tables.hpp
+/// What every agent of a group faces this month, computed once per month from the drivers,
+/// the policy state and the start-of-month counts, before the agent pass: the agent pass
+/// only looks values up. Each mechanism file (labour.cpp, choice.cpp, pathways.cpp,
+/// exits.cpp) fills its own part.
+
+#include <boost/random/discrete_distribution.hpp>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "model/agents.hpp"
+#include "model/counters.hpp"
+#include "model/drivers.hpp"
+#include "model/policy.hpp"
+#include "model/routes.hpp"
+
+namespace migsim {
+
+/// Several mutually exclusive events decided by one 32-bit word: event k happens when the
+/// word is below limit[k] and not below limit[k-1]; no event when it is above them all.
+template <int N>
+struct Exclusive {
+  std::array<std::uint64_t, N> limit{};
+  /// From probabilities (their sum is capped at 1).
+  static Exclusive from(const std::array<double, N>& p) {
+    Exclusive e;
+    double cum = 0.0;
+    for (int k = 0; k < N; ++k) {
+      cum = std::min(1.0, cum + std::max(0.0, p[k]));
+      e.limit[k] = static_cast<std::uint64_t>(cum * 4294967296.0);
+    }
+    return e;
+  }
+  /// The event index, or N for none.
+  int pick(std::uint32_t word) const {
+    for (int k = 0; k < N; ++k)
+      if (word < limit[k]) return k;
+    return N;
+  }
+};
+
+/// Exits of settled migrants (mechanism 8), in this order.
+enum ExitEvent : int { kExitDeath = 0, kExitDeported = 1, kExitReturn = 2, kExitOnward = 3, kNoExit = 4 };
+
+/// Who wins a pathway's lottery this month (mechanism 4).
+struct LotteryRule {
+  enum Mode : std::uint8_t { All, None, Below } mode = All;
+  std::uint64_t ticket = 0;  ///< with Below: admitted when (ticket, id) <= (this ticket, id)
+  std::uint32_t id = 0;
+};
+
+/// A pending application's lottery ticket for the coming month.
+struct Ticket {
+  std::uint64_t ticket;
+  std::uint32_t id;
+  std::uint8_t pathway;
+};
+
+/// The lottery ticket of agent `id` for month `month`.
+inline std::uint64_t lottery_ticket(std::uint64_t seed, std::uint32_t month, std::uint32_t id) {
+  const auto w = random_block(seed, month, id, Purpose::Lottery);
+  return (std::uint64_t{w[0]} << 32) | w[1];
+}
+
+struct MonthTables {
+  int n = 0, origins = 0, sectors = 0;
+
+  // Mechanism 6: labour market.
+  std::vector<Chance> hire;        ///< [(l * sectors + s) * 2 + irregular]
+  std::vector<Chance> separation;  ///< [l]
+  std::vector<double> employment_prospect;  ///< [l * sectors + s]: steady-state employed share
+
+  // Mechanism 3: destination choice, per group (location, origin, sector).
+  std::vector<boost::random::discrete_distribution<int, double>> choice;  ///< [group]
+  std::vector<std::uint8_t> choice_ok;  ///< [group]: at least one destination has weight
+  std::vector<double> logsum;           ///< [group]: log sum of exp(utility)
+  std::vector<double> home_utility;     ///< [origin * sectors + s] (countries only)
+
+  // Mechanism 2: new movers' expected number per (origin, sector), persons.
+  std::vector<double> mover_mean;  ///< [origin * sectors + s]
+
+  // Mechanism 4: pathways.
+  std::vector<std::uint8_t> entry_pathway;  ///< [(d * origins + o) * sectors + s]: pathway or kNone
+  std::vector<double> admission_chance;     ///< same index: expected admission of that pathway
+  std::vector<std::uint8_t> stay_pathway;   ///< same index: in-country pathway for transit stays
+  std::vector<std::int64_t> quota;          ///< [p]: persons this month, -1 = no cap
+  std::vector<LotteryRule> lottery;         ///< [p]
+  std::vector<std::int64_t> pool;           ///< [p]: applications pending at the month's start (agents)
+  std::vector<std::int32_t> processing;     ///< [p]
+  std::vector<std::uint8_t> pathway_open;   ///< [p]
+  std::vector<std::vector<std::uint8_t>> regularisations;  ///< [l]: open regularisations there
+  std::vector<Chance> take_up;              ///< [p]
+  std::vector<std::int32_t> presence_before;  ///< [p]: month index from the start
+
+  // Mechanism 5: irregular journeys.
+  std::vector<Chance> irregular;  ///< [group * n + d]: departing irregularly this month
+  std::vector<Exclusive<2>> edge_outcome;  ///< [route]: death, then interception
+  Chance transit_stay;
+
+  // Mechanism 8: exits, [((l * origins + o) * 2 + irregular) * 2 + long_unemployed].
+  std::vector<Exclusive<4>> exits;
+
+  std::size_t group(int l, int o, int s) const {
+    return (static_cast<std::size_t>(l) * origins + o) * sectors + s;
+  }
+  std::size_t dos(int d, int o, int s) const {
+    return (static_cast<std::size_t>(d) * origins + o) * sectors + s;
+  }
+};
+
+/// The inputs every table builder reads.
+struct TableInputs {
+  const Scenario& scenario;
+  const PolicyState& policy;
+  const Drivers& drivers;
+  const RouteTable& routes;
+  const CounterLayout& layout;
+  const std::vector<std::int64_t>& counts;  ///< state counts at the start of the month
+  const std::vector<Ticket>& tickets;       ///< pending applications' tickets for this month
+  Month month;
+  int t;  ///< months since the start
+};
+
+void build_labour_tables(const TableInputs& in, MonthTables& out);      // labour.cpp
+void build_pathway_tables(const TableInputs& in, MonthTables& out);     // pathways.cpp
+void build_choice_tables(const TableInputs& in, MonthTables& out);      // choice.cpp
+void build_exit_tables(const TableInputs& in, MonthTables& out);        // exits.cpp
+void build_journey_tables(const TableInputs& in, MonthTables& out);     // journeys.cpp
+
+}  // namespace migsim

@@ -1,0 +1,532 @@
+// netCDF-4 compatible HDF5 through the HDF5 C API, following ../shared/OUTPUT.md: V18 lower
+// library bound, creation order tracked and indexed, no object times (identical runs give
+// identical files), dimension scales with _Netcdf4Dimid, CF attributes, chunked and
+// compressed counts, fixed-length ASCII string attributes, variable-length string
+// coordinates (netCDF's NC_STRING).
+#include <fcntl.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+
+#include "core/errors.hpp"
+#include "output/dataset.hpp"
+
+namespace migsim::output {
+
+const Dimension* Dataset::dim(const std::string& name) const {
+  for (const auto& d : dims)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+const Variable* Dataset::var(const std::string& name) const {
+  for (const auto& v : vars)
+    if (v.name == name) return &v;
+  for (const auto& d : dims)
+    if (d.coordinate.name == name) return &d.coordinate;
+  return nullptr;
+}
+
+namespace {
+
+/// Owns an HDF5 identifier and closes it with the matching function.
+class Handle {
+ public:
+  Handle() = default;
+  Handle(hid_t id, herr_t (*closer)(hid_t)) : id_(id), close_(closer) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = H5I_INVALID_HID; }
+  Handle& operator=(Handle&& o) noexcept {
+    reset();
+    id_ = o.id_;
+    close_ = o.close_;
+    o.id_ = H5I_INVALID_HID;
+    return *this;
+  }
+  ~Handle() { reset(); }
+  hid_t get() const { return id_; }
+  operator hid_t() const { return id_; }
+  /// Closes now and reports failure (closing a file flushes it: a full disk shows here).
+  bool close() {
+    const bool ok = id_ < 0 || close_(id_) >= 0;
+    id_ = H5I_INVALID_HID;
+    return ok;
+  }
+
+ private:
+  void reset() {
+    if (id_ >= 0 && close_) close_(id_);
+    id_ = H5I_INVALID_HID;
+  }
+  hid_t id_ = H5I_INVALID_HID;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+struct Writer {
+  std::string file;  // the final name, for messages
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw RuntimeFailure(file + ": cannot write the output (" + what + ")");
+  }
+  hid_t check(hid_t id, const std::string& what) const {
+    if (id < 0) fail(what);
+    return id;
+  }
+  void ok(herr_t rc, const char* what) const {
+    if (rc < 0) fail(what);
+  }
+
+  Handle string_type(std::size_t size) const {
+    Handle t(check(H5Tcopy(H5T_C_S1), "string type"), H5Tclose);
+    ok(H5Tset_size(t, std::max<std::size_t>(size, 1)), "string size");
+    ok(H5Tset_strpad(t, H5T_STR_NULLTERM), "string padding");
+    ok(H5Tset_cset(t, H5T_CSET_ASCII), "string charset");
+    return t;
+  }
+
+  void attribute(hid_t obj, const std::string& name, const AttrValue& value) const {
+    Handle space(check(H5Screate(H5S_SCALAR), "attribute space"), H5Sclose);
+    const std::string what = "attribute " + name;
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          hid_t file_type, mem_type;
+          Handle str;
+          const void* buf = &v;
+          if constexpr (std::is_same_v<T, std::string>) {
+            str = string_type(v.size());
+            file_type = mem_type = str;
+            buf = v.empty() ? "" : v.c_str();
+          } else if constexpr (std::is_same_v<T, std::int32_t>) {
+            file_type = H5T_STD_I32LE;
+            mem_type = H5T_NATIVE_INT32;
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            file_type = H5T_STD_I64LE;
+            mem_type = H5T_NATIVE_INT64;
+          } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+            file_type = H5T_STD_U64LE;
+            mem_type = H5T_NATIVE_UINT64;
+          } else {
+            file_type = H5T_IEEE_F64LE;
+            mem_type = H5T_NATIVE_DOUBLE;
+          }
+          Handle a(check(H5Acreate2(obj, name.c_str(), file_type, space, H5P_DEFAULT, H5P_DEFAULT), what),
+                   H5Aclose);
+          ok(H5Awrite(a, mem_type, buf), what.c_str());
+        },
+        value);
+  }
+
+  Handle creation_list(bool chunked, const std::vector<hsize_t>& chunk, bool integer, int deflate) const {
+    Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "dataset properties"), H5Pclose);
+    ok(H5Pset_attr_creation_order(dcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "attribute order");
+    ok(H5Pset_obj_track_times(dcpl, 0), "object times");
+    if (chunked) {
+      ok(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), "chunks");
+      if (deflate > 0) {
+        if (integer) ok(H5Pset_shuffle(dcpl), "shuffle");
+        ok(H5Pset_deflate(dcpl, static_cast<unsigned>(deflate)), "deflate");
+      }
+    }
+    return dcpl;
+  }
+
+  /// Chunks of about `target` bytes along the first (time) dimension, at most 1 MiB.
+  static std::vector<hsize_t> chunks(const std::vector<hsize_t>& shape, std::size_t elem) {
+    std::vector<hsize_t> c = shape;
+    for (auto& x : c) x = std::max<hsize_t>(x, 1);
+    std::size_t row = elem;
+    for (std::size_t k = 1; k < c.size(); ++k) row *= c[k];
+    // Shrink inner dimensions if one row alone is above 1 MiB.
+    for (std::size_t k = 1; k < c.size() && row > (1u << 20); ++k) {
+      while (c[k] > 1 && row > (1u << 20)) {
+        row = row / c[k] * ((c[k] + 1) / 2);
+        c[k] = (c[k] + 1) / 2;
+      }
+    }
+    const hsize_t rows = std::max<hsize_t>(1, std::min<hsize_t>(12, (1u << 20) / std::max<std::size_t>(row, 1)));
+    c[0] = std::min<hsize_t>(std::max<hsize_t>(shape[0], 1), rows);
+    return c;
+  }
+
+  Handle variable(hid_t file_id, const Variable& v, const Dataset& ds, int deflate) const {
+    std::vector<hsize_t> shape, maxshape;
+    bool unlimited = false;
+    for (const auto& dn : v.dims) {
+      const Dimension* d = ds.dim(dn);
+      if (!d) fail("variable " + v.name + " uses unknown dimension " + dn);
+      shape.push_back(d->size);
+      maxshape.push_back(d->unlimited ? H5S_UNLIMITED : d->size);
+      unlimited = unlimited || d->unlimited;
+    }
+    std::size_t count = 1;
+    for (auto x : shape) count *= x;
+    const std::size_t have = std::visit([](const auto& x) { return x.size(); }, v.data);
+    if (have != count) {
+      fail("variable " + v.name + " has " + std::to_string(have) + " values for " + std::to_string(count) + " cells");
+    }
+    Handle space(check(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), maxshape.data()),
+                       "dataspace of " + v.name),
+                 H5Sclose);
+    const bool is_string = std::holds_alternative<std::vector<std::string>>(v.data);
+    const bool is_integer = !is_string && !std::holds_alternative<std::vector<double>>(v.data);
+    std::size_t elem = 8;
+    if (std::holds_alternative<std::vector<std::int32_t>>(v.data)) elem = 4;
+    if (std::holds_alternative<std::vector<std::int8_t>>(v.data)) elem = 1;
+    const bool chunked = unlimited || (!is_string && count * elem > (64u << 10));
+    Handle dcpl = creation_list(chunked, chunked ? chunks(shape, elem) : std::vector<hsize_t>{}, is_integer,
+                                is_string ? 0 : deflate);
+    Handle type;
+    hid_t file_type = H5T_STD_I64LE, mem_type = H5T_NATIVE_INT64;
+    std::vector<const char*> ptrs;
+    const void* buf = nullptr;
+    std::visit(
+        [&](const auto& x) {
+          using T = typename std::decay_t<decltype(x)>::value_type;
+          if constexpr (std::is_same_v<T, std::string>) {
+            type = Handle(check(H5Tcopy(H5T_C_S1), "string type"), H5Tclose);
+            ok(H5Tset_size(type, H5T_VARIABLE), "string size");
+            ok(H5Tset_cset(type, H5T_CSET_UTF8), "string charset");
+            file_type = mem_type = type;
+            for (const auto& s : x) ptrs.push_back(s.c_str());
+            buf = ptrs.data();
+          } else {
+            buf = x.data();
+            if constexpr (std::is_same_v<T, double>) {
+              file_type = H5T_IEEE_F64LE;
+              mem_type = H5T_NATIVE_DOUBLE;
+            } else if constexpr (std::is_same_v<T, std::int32_t>) {
+              file_type = H5T_STD_I32LE;
+              mem_type = H5T_NATIVE_INT32;
+            } else if constexpr (std::is_same_v<T, std::int8_t>) {
+              file_type = H5T_STD_I8LE;
+              mem_type = H5T_NATIVE_INT8;
+            }
+          }
+        },
+        v.data);
+    Handle did(check(H5Dcreate2(file_id, v.name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+                     "dataset " + v.name),
+               H5Dclose);
+    if (count > 0) ok(H5Dwrite(did, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), ("data of " + v.name).c_str());
+    for (const auto& [k, a] : v.attrs) attribute(did, k, a);
+    return did;
+  }
+};
+
+std::string temp_name(const std::filesystem::path& final_path) {
+  return (final_path.parent_path() / ("." + final_path.filename().string() + ".tmp." + std::to_string(getpid())))
+      .string();
+}
+
+}  // namespace
+
+void check_output_path(const std::string& path, bool overwrite) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  if (path.empty()) throw InputError({"output: the output path is empty"});
+  if (fs::is_directory(p, ec)) {
+    throw InputError({path + ": is a folder; give the output a file name, such as " + (p / "run.h5").string()});
+  }
+  if (fs::exists(p, ec) && !overwrite) {
+    throw InputError({path + ": already exists; choose another name or pass --force to replace it"});
+  }
+  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  if (!fs::is_directory(dir, ec)) {
+    throw InputError({path + ": the folder " + dir.string() + " does not exist"});
+  }
+  if (access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw InputError({path + ": the folder " + dir.string() + " is not writable (" + std::strerror(errno) + ")"});
+  }
+}
+
+void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions& opt) {
+  namespace fs = std::filesystem;
+  check_output_path(path, opt.overwrite);
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become exceptions, not stderr noise
+  Writer w{path};
+  const std::string tmp = temp_name(fs::path(path));
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  try {
+    Handle fapl(w.check(H5Pcreate(H5P_FILE_ACCESS), "file access properties"), H5Pclose);
+    w.ok(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "library version bounds");
+    Handle fcpl(w.check(H5Pcreate(H5P_FILE_CREATE), "file creation properties"), H5Pclose);
+    w.ok(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "link order");
+    w.ok(H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "attribute order");
+    w.ok(H5Pset_obj_track_times(fcpl, 0), "object times");
+    Handle file(w.check(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, fcpl, fapl), "create " + tmp), H5Fclose);
+
+    std::vector<Handle> dim_ids;
+    for (std::size_t k = 0; k < ds.dims.size(); ++k) {
+      const Dimension& d = ds.dims[k];
+      Variable coord = d.coordinate;
+      coord.name = d.name;
+      coord.dims = {d.name};
+      Handle did = w.variable(file, coord, ds, opt.deflate);
+      w.ok(H5DSset_scale(did, d.name.c_str()), "dimension scale");
+      w.attribute(did, "_Netcdf4Dimid", static_cast<std::int32_t>(k));
+      dim_ids.push_back(std::move(did));
+    }
+    for (const auto& v : ds.vars) {
+      Handle did = w.variable(file, v, ds, opt.deflate);
+      for (std::size_t k = 0; k < v.dims.size(); ++k) {
+        std::size_t di = 0;
+        while (ds.dims[di].name != v.dims[k]) ++di;
+        w.ok(H5DSattach_scale(did, dim_ids[di], static_cast<unsigned>(k)), "attach dimension");
+      }
+    }
+    for (const auto& [k, a] : ds.attrs) w.attribute(file, k, a);
+    dim_ids.clear();
+    if (!file.close()) w.fail("closing " + tmp + " (is the disk full?)");
+  } catch (...) {
+    fs::remove(tmp, ec);
+    throw;
+  }
+  // Publish under the final name: atomically, and without replacing a file that appeared
+  // meanwhile unless asked to.
+  if (!opt.overwrite) {
+    if (link(tmp.c_str(), path.c_str()) == 0) {
+      fs::remove(tmp, ec);
+      return;
+    }
+    const int err = errno;
+    if (err == EEXIST) {
+      fs::remove(tmp, ec);
+      throw InputError({path + ": already exists; choose another name or pass --force to replace it"});
+    }
+    // Hard links unsupported here (some network file systems): fall back to rename.
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw RuntimeFailure(path + ": cannot move the finished output into place (" + ec.message() + ")");
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading.
+
+namespace {
+
+struct Reader {
+  std::string file;
+  [[noreturn]] void fail(const std::string& what) const {
+    throw RuntimeFailure(file + ": cannot read it as a migsim output (" + what + ")");
+  }
+  hid_t check(hid_t id, const std::string& what) const {
+    if (id < 0) fail(what);
+    return id;
+  }
+
+  AttrValue attribute(hid_t attr, const std::string& name) const {
+    Handle type(check(H5Aget_type(attr), "type of attribute " + name), H5Tclose);
+    const H5T_class_t cls = H5Tget_class(type);
+    if (cls == H5T_STRING) {
+      if (H5Tis_variable_str(type) > 0) {
+        char* s = nullptr;
+        Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(mem, H5T_VARIABLE);
+        if (H5Aread(attr, mem, &s) < 0) fail("attribute " + name);
+        std::string out = s ? s : "";
+        H5free_memory(s);
+        return out;
+      }
+      const std::size_t size = H5Tget_size(type);
+      std::string out(size, '\0');
+      if (H5Aread(attr, type, out.data()) < 0) fail("attribute " + name);
+      out.resize(std::strlen(out.c_str()));
+      return out;
+    }
+    if (cls == H5T_INTEGER) {
+      const bool is_unsigned = H5Tget_sign(type) == H5T_SGN_NONE;
+      if (H5Tget_size(type) == 8 && is_unsigned) {
+        std::uint64_t v = 0;
+        if (H5Aread(attr, H5T_NATIVE_UINT64, &v) < 0) fail("attribute " + name);
+        return v;
+      }
+      if (H5Tget_size(type) == 8) {
+        std::int64_t v = 0;
+        if (H5Aread(attr, H5T_NATIVE_INT64, &v) < 0) fail("attribute " + name);
+        return v;
+      }
+      std::int32_t v = 0;
+      if (H5Aread(attr, H5T_NATIVE_INT32, &v) < 0) fail("attribute " + name);
+      return v;
+    }
+    if (cls == H5T_FLOAT) {
+      double v = 0;
+      if (H5Aread(attr, H5T_NATIVE_DOUBLE, &v) < 0) fail("attribute " + name);
+      return v;
+    }
+    fail("attribute " + name + " has an unsupported type");
+  }
+
+  Attributes attributes(hid_t obj) const {
+    Attributes out;
+    H5O_info_t info;
+    if (H5Oget_info2(obj, &info, H5O_INFO_NUM_ATTRS) < 0) fail("object info");
+    for (hsize_t k = 0; k < info.num_attrs; ++k) {
+      Handle a(H5Aopen_by_idx(obj, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, k, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+      if (a.get() < 0) {
+        // Files without creation order: fall back to name order.
+        a = Handle(check(H5Aopen_by_idx(obj, ".", H5_INDEX_NAME, H5_ITER_INC, k, H5P_DEFAULT, H5P_DEFAULT),
+                         "attribute"),
+                   H5Aclose);
+      }
+      char name[256] = {0};
+      H5Aget_name(a, sizeof name, name);
+      const std::string n = name;
+      if (n == "CLASS" || n == "NAME" || n == "REFERENCE_LIST" || n == "DIMENSION_LIST" || n == "_Netcdf4Dimid" ||
+          n == "_Netcdf4Coordinates" || n == "_NCProperties")
+        continue;
+      out.emplace_back(n, attribute(a, n));
+    }
+    return out;
+  }
+
+  Data data(hid_t did, const std::string& name, std::size_t count) const {
+    Handle type(check(H5Dget_type(did), "type of " + name), H5Tclose);
+    const H5T_class_t cls = H5Tget_class(type);
+    auto read = [&](auto& vec, hid_t mem) {
+      vec.resize(count);
+      if (count > 0 && H5Dread(did, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, vec.data()) < 0) fail("data of " + name);
+    };
+    if (cls == H5T_STRING) {
+      std::vector<std::string> out(count);
+      if (H5Tis_variable_str(type) > 0) {
+        std::vector<char*> ptrs(count, nullptr);
+        Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(mem, H5T_VARIABLE);
+        H5Tset_cset(mem, H5Tget_cset(type));
+        if (count > 0 && H5Dread(did, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) fail("data of " + name);
+        for (std::size_t k = 0; k < count; ++k) out[k] = ptrs[k] ? ptrs[k] : "";
+        Handle space(H5Dget_space(did), H5Sclose);
+        if (count > 0) H5Dvlen_reclaim(mem, space, H5P_DEFAULT, ptrs.data());
+      } else {
+        const std::size_t size = H5Tget_size(type);
+        std::vector<char> raw(size * count + 1, '\0');
+        if (count > 0 && H5Dread(did, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) fail("data of " + name);
+        for (std::size_t k = 0; k < count; ++k) out[k] = std::string(raw.data() + k * size, strnlen(raw.data() + k * size, size));
+      }
+      return out;
+    }
+    if (cls == H5T_FLOAT) {
+      std::vector<double> v;
+      read(v, H5T_NATIVE_DOUBLE);
+      return v;
+    }
+    if (cls == H5T_INTEGER) {
+      const std::size_t size = H5Tget_size(type);
+      if (size == 1) {
+        std::vector<std::int8_t> v;
+        read(v, H5T_NATIVE_INT8);
+        return v;
+      }
+      if (size <= 4) {
+        std::vector<std::int32_t> v;
+        read(v, H5T_NATIVE_INT32);
+        return v;
+      }
+      std::vector<std::int64_t> v;
+      read(v, H5T_NATIVE_INT64);
+      return v;
+    }
+    fail("variable " + name + " has an unsupported type");
+  }
+};
+
+herr_t scale_name(hid_t, unsigned, hid_t scale, void* out) {
+  char name[256] = {0};
+  H5Iget_name(scale, name, sizeof name);
+  *static_cast<std::string*>(out) = name[0] == '/' ? name + 1 : name;
+  return 1;
+}
+
+}  // namespace
+
+Dataset read_netcdf(const std::string& path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  Reader r{path};
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) r.fail("no such file");
+  if (H5Fis_hdf5(path.c_str()) <= 0) r.fail("not an HDF5 file, or damaged");
+  Handle file(r.check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open"), H5Fclose);
+  Dataset ds;
+  H5G_info_t ginfo;
+  if (H5Gget_info(file, &ginfo) < 0) r.fail("root group");
+  struct Pending {
+    std::string name;
+    Handle did;
+  };
+  std::vector<Pending> datasets;
+  for (hsize_t k = 0; k < ginfo.nlinks; ++k) {
+    char name[256] = {0};
+    if (H5Lget_name_by_idx(file, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, k, name, sizeof name, H5P_DEFAULT) < 0 &&
+        H5Lget_name_by_idx(file, ".", H5_INDEX_NAME, H5_ITER_INC, k, name, sizeof name, H5P_DEFAULT) < 0)
+      r.fail("link names");
+    Handle did(r.check(H5Dopen2(file, name, H5P_DEFAULT), std::string("dataset ") + name), H5Dclose);
+    datasets.push_back({name, std::move(did)});
+  }
+  // Dimensions first, in _Netcdf4Dimid order.
+  std::vector<std::pair<int, std::size_t>> dim_order;
+  for (std::size_t k = 0; k < datasets.size(); ++k) {
+    if (H5DSis_scale(datasets[k].did) <= 0) continue;
+    int dimid = static_cast<int>(k);
+    if (H5Aexists(datasets[k].did, "_Netcdf4Dimid") > 0) {
+      Handle a(H5Aopen(datasets[k].did, "_Netcdf4Dimid", H5P_DEFAULT), H5Aclose);
+      H5Aread(a, H5T_NATIVE_INT, &dimid);
+    }
+    dim_order.push_back({dimid, k});
+  }
+  std::sort(dim_order.begin(), dim_order.end());
+  for (auto [dimid, k] : dim_order) {
+    (void)dimid;
+    Dimension d;
+    d.name = datasets[k].name;
+    Handle space(r.check(H5Dget_space(datasets[k].did), "space of " + d.name), H5Sclose);
+    hsize_t size = 0, maxsize = 0;
+    if (H5Sget_simple_extent_ndims(space) != 1) r.fail("dimension " + d.name + " is not one-dimensional");
+    H5Sget_simple_extent_dims(space, &size, &maxsize);
+    d.size = size;
+    d.unlimited = maxsize == H5S_UNLIMITED;
+    d.coordinate.name = d.name;
+    d.coordinate.dims = {d.name};
+    d.coordinate.data = r.data(datasets[k].did, d.name, size);
+    d.coordinate.attrs = r.attributes(datasets[k].did);
+    ds.dims.push_back(std::move(d));
+  }
+  for (auto& pd : datasets) {
+    if (H5DSis_scale(pd.did) > 0) continue;
+    Variable v;
+    v.name = pd.name;
+    Handle space(r.check(H5Dget_space(pd.did), "space of " + v.name), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    if (rank < 0) r.fail("space of " + v.name);
+    std::vector<hsize_t> shape(static_cast<std::size_t>(rank));
+    H5Sget_simple_extent_dims(space, shape.data(), nullptr);
+    std::size_t count = 1;
+    for (int k = 0; k < rank; ++k) {
+      std::string dn;
+      if (H5DSiterate_scales(pd.did, static_cast<unsigned>(k), nullptr, scale_name, &dn) < 0 || dn.empty())
+        r.fail("variable " + v.name + " has a dimension without a name");
+      v.dims.push_back(dn);
+      count *= shape[static_cast<std::size_t>(k)];
+    }
+    v.data = r.data(pd.did, v.name, count);
+    v.attrs = r.attributes(pd.did);
+    ds.vars.push_back(std::move(v));
+  }
+  ds.attrs = r.attributes(file);
+  return ds;
+}
+
+}  // namespace migsim::output

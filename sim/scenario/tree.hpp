@@ -1,0 +1,73 @@
+#pragma once
+/// @file tree.hpp
+/// A YAML document as a tree whose every node remembers the file, line and column it came
+/// from, so that errors point at the right place even after `extends:` merged files. The
+/// model never sees this tree: scenario/load.cpp turns it into const typed structs.
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace migsim::scenario {
+
+/// Where a node was written: file, 1-based line and column.
+struct Source {
+  std::shared_ptr<const std::string> file;
+  int line = 0;
+  int column = 0;
+  std::string str() const;  ///< "FILE:LINE:COL"
+};
+
+struct Node {
+  enum class Kind { Null, Scalar, Sequence, Map };
+  Kind kind = Kind::Null;
+  std::string scalar;  ///< text of a scalar, as written
+  bool quoted = false; ///< scalar was quoted ('...' or "..."): always a string
+  std::vector<Node> items;                          ///< sequence elements
+  std::vector<std::pair<std::string, Node>> entries;  ///< map entries in file order
+  Source source;      ///< where the node's value starts
+  Source key_source;  ///< where its key was written, when the node is a map value
+
+  bool is_map() const { return kind == Kind::Map; }
+  bool is_sequence() const { return kind == Kind::Sequence; }
+  bool is_scalar() const { return kind == Kind::Scalar; }
+  bool is_null() const { return kind == Kind::Null; }
+  /// The value under `key` in a map, or nullptr.
+  const Node* find(std::string_view key) const;
+  Node* find(std::string_view key);
+  /// A short description for messages: the scalar in quotes, or "a map", "a list", "null".
+  std::string describe() const;
+};
+
+/// Limits that keep hostile or broken input from exhausting memory or the stack.
+struct ParseLimits {
+  std::size_t max_file_bytes = 64u << 20;  ///< 64 MiB
+  std::size_t max_nodes = 2'000'000;       ///< after expanding aliases
+  int max_extends_depth = 16;
+};
+
+/// Parses one YAML file into a tree. Throws InputError naming the file (and line) for I/O,
+/// syntax, duplicated keys and limits.
+Node parse_file(const std::filesystem::path& path, const ParseLimits& limits = {});
+/// Parses YAML text; `name` stands for the file in messages.
+Node parse_text(const std::string& text, const std::string& name, const ParseLimits& limits = {});
+
+/// Reads a scenario file and resolves `extends: OTHER.yaml` chains (paths relative to the
+/// file that names them): the base is read first and each extending file is merged over it
+/// (see merge()). Returns the merged tree and, in `files`, every file read, base first.
+Node load_with_extends(const std::filesystem::path& path, std::vector<std::string>* files = nullptr,
+                       const ParseLimits& limits = {});
+
+/// Merges `over` onto `base`: maps merge key by key; lists of maps whose items carry an
+/// identity key (`code`, `name` or `edge`) merge item by item on it (an item with
+/// `remove: true` deletes its match), other lists of maps are appended to; anything else
+/// in `over` replaces what `base` had.
+void merge(Node& base, Node over);
+
+/// Writes a tree back as YAML (block style), for the resolved scenario stored in outputs.
+std::string to_yaml(const Node& node);
+
+}  // namespace migsim::scenario
