@@ -14,11 +14,29 @@ void Diagnostics::error(const Source& where, std::string_view path, std::string_
     line += ": ";
   }
   line += message;
-  if (std::find(lines_.begin(), lines_.end(), line) == lines_.end()) lines_.push_back(line);
+  for (const auto& e : lines_)
+    if (e.text == line) return;
+  lines_.push_back(Entry{where.file ? *where.file : std::string(), where.line, where.column, line});
+}
+
+std::vector<std::string> Diagnostics::lines() const {
+  std::vector<std::string> files;
+  for (const auto& e : lines_)
+    if (std::find(files.begin(), files.end(), e.file) == files.end()) files.push_back(e.file);
+  std::vector<Entry> sorted = lines_;
+  auto rank = [&](const Entry& e) { return std::find(files.begin(), files.end(), e.file) - files.begin(); };
+  std::stable_sort(sorted.begin(), sorted.end(), [&](const Entry& a, const Entry& b) {
+    if (rank(a) != rank(b)) return rank(a) < rank(b);
+    if (a.line != b.line) return a.line < b.line;
+    return a.column < b.column;
+  });
+  std::vector<std::string> out;
+  for (auto& e : sorted) out.push_back(std::move(e.text));
+  return out;
 }
 
 void Diagnostics::throw_if_any() const {
-  if (!lines_.empty()) throw InputError(lines_);
+  if (!lines_.empty()) throw InputError(lines());
 }
 
 int edit_distance(std::string_view a, std::string_view b) {

@@ -17,12 +17,19 @@ class Diagnostics {
   void error(const Source& where, std::string_view path, std::string_view message);
   bool empty() const { return lines_.empty(); }
   std::size_t size() const { return lines_.size(); }
-  const std::vector<std::string>& lines() const { return lines_; }
+  /// The problems in file order: files in the order they were first named, then by line
+  /// and column.
+  std::vector<std::string> lines() const;
   /// Throws InputError with every problem, if there is any.
   void throw_if_any() const;
 
  private:
-  std::vector<std::string> lines_;
+  struct Entry {
+    std::string file;
+    int line, column;
+    std::string text;
+  };
+  std::vector<Entry> lines_;
 };
 
 /// Edit distance (insertions, deletions, substitutions, transpositions of neighbours).

@@ -699,9 +699,11 @@ class Builder {
       if (const Node* n = r_.required(item, "date", path)) {
         if (auto m = r_.month(*n, key_path(path, "date"))) {
           base.date = *m;
-          if (*m < s.start || *m > s.end) {
+          // After the end is allowed (a variant may shorten the run; `validate` notes it);
+          // before the start could never take effect.
+          if (*m < s.start) {
             r_.error(*n, key_path(path, "date"),
-                     "the event's month " + m->str() + " is outside the run (" + s.start.str() + " to " + s.end.str() + ")");
+                     "the event's month " + m->str() + " is before the run starts (" + s.start.str() + ")");
             ok = false;
           }
         } else {
@@ -873,7 +875,10 @@ class Builder {
     for (int c = 0; c < n; ++c)
       if (!seen[c]) cut += (cut.empty() ? "" : ", ") + s.countries[c].code;
     if (!cut.empty()) {
-      r_.error(*root.find("routes"), "routes",
+      const Node& routes = *root.find("routes");
+      Node at = routes;
+      if (routes.key_source.file) at.source = routes.key_source;
+      r_.error(at, "routes",
                "the route graph does not reach " + cut + " from " + s.countries[0].code +
                    ": add a land, sea or air route so every country can be reached");
     }

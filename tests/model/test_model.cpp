@@ -1,0 +1,126 @@
+// Whole-model properties: the counts kept up to date from each month's changes equal a
+// recount of the agents; people are neither created nor lost outside the mechanisms; the
+// result does not depend on the number of threads; seeds and people_per_agent behave.
+#include <doctest/doctest.h>
+
+#include <numeric>
+
+#include "support/model_run.hpp"
+
+using namespace migsim;
+using namespace migsim::test;
+
+namespace {
+
+std::string corridor_path() { return std::string(MIGSIM_SOURCE_DIR) + "/configs/examples/corridor.yaml"; }
+
+/// Every mechanism on, no inflows (so the accounting identity is exact).
+std::string busy_yaml(int months = 24) {
+  return base_yaml(months) + R"(behaviour: {move_rate: 4.0e-5, onward_rate: 0.002, return_rate: 0.004, natural_mortality: 0.001, transit_stay: 0.2, give_up_months: 6}
+routes:
+  - {edge: AAA-BBB, months: 1, mortality: 0.01, interception: 0.05}
+  - {edge: BBB-CCC, months: 2, mortality: 0.005, interception: 0.2}
+pathways:
+  - {name: visa, country: CCC, kind: labour_visa, origins: [AAA, BBB], sectors: [farm], quota: 100, processing_months: 2}
+  - {name: free, country: BBB, kind: free_movement, origins: [AAA]}
+  - {name: refuge, country: BBB, kind: humanitarian_visa, applies_from: both, quota: 50}
+  - {name: amnesty, country: CCC, kind: regularisation, presence_before: 2020-06, take_up: 0.1, quota: 500, open: 2020-03, close: 2021-03}
+initial_stock: {BBB: {AAA: 30000}, CCC: {AAA: 80000, BBB: 20000}}
+initial_irregular_share: {default: 0.3}
+events:
+  - {date: 2020-09, route: BBB-CCC, set: {mortality: 0.02}}
+  - {date: 2020-10, pathway: visa, set: {quota: 300}}
+  - {date: 2021-01, country: AAA, set: {crisis: 0.6}}
+)";
+}
+
+std::int64_t exits(const CounterLayout& L, const std::vector<std::int64_t>& c) {
+  std::int64_t e = 0;
+  auto sum = [&](std::size_t from, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k) e += c[from + k];
+  };
+  const auto O = static_cast<std::size_t>(L.origins), C = static_cast<std::size_t>(L.countries),
+             R = static_cast<std::size_t>(L.routes);
+  sum(L.gave_up, O);
+  sum(L.route_deaths, R);
+  sum(L.interceptions, R);
+  sum(L.natural_deaths, C);
+  sum(L.deportations, O * C);
+  sum(L.returns, O * C);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("state counts kept from monthly changes equal a recount of the agents") {
+  for (const std::string& yaml : {busy_yaml(24)}) {
+    const Scenario s = load(yaml);
+    Model m(s, 3);
+    for (int t = 0; t < s.months(); ++t) {
+      m.step();
+      CAPTURE(t);
+      const auto re = m.recount();
+      REQUIRE(std::equal(re.begin(), re.end(), m.counts().begin()));
+    }
+  }
+  const Scenario c = load_scenario(corridor_path());
+  Model m(c, 11);
+  for (int t = 0; t < c.months(); ++t) m.step();
+  const auto re = m.recount();
+  CHECK(std::equal(re.begin(), re.end(), m.counts().begin()));
+}
+
+TEST_CASE("people are created only as new movers and leave only through the exits") {
+  Run r(busy_yaml(24));
+  const auto& L = r.L();
+  std::int64_t before = r.scenario->initial_agents();
+  for (std::size_t t = 0; t < r.months.size(); ++t) {
+    const auto& m = r.months[t];
+    const std::int64_t movers = std::accumulate(m.new_movers.begin(), m.new_movers.end(), std::int64_t{0});
+    CAPTURE(t);
+    CHECK(m.agents == before + movers - exits(L, m.counts));
+    const std::int64_t stock = std::accumulate(m.counts.begin() + static_cast<std::ptrdiff_t>(L.stock),
+                                               m.counts.begin() + static_cast<std::ptrdiff_t>(L.labour), std::int64_t{0});
+    CHECK(stock == m.agents);
+    before = m.agents;
+  }
+  // Every mechanism happened at least once in this scenario.
+  for (std::size_t idx : {L.applications, L.admissions, L.crossings, L.route_deaths, L.interceptions,
+                          L.natural_deaths + 2, L.onward + 2, L.gave_up}) {
+    CAPTURE(idx);
+    CHECK(r.total(idx) > 0);
+  }
+  CHECK(r.total(L.admissions + 3) > 0);  // regularisation
+  CHECK(r.total(L.pair_at(L.returns, 0, 2)) > 0);
+}
+
+TEST_CASE("the same scenario and seed give the same counts at 1, 2 and 4 threads") {
+  const std::string yaml = busy_yaml(18);
+  Run one(yaml, -1, 1), two(yaml, -1, 2), four(yaml, -1, 4);
+  for (std::size_t t = 0; t < one.months.size(); ++t) {
+    CAPTURE(t);
+    CHECK(one.months[t].counts == two.months[t].counts);
+    CHECK(one.months[t].counts == four.months[t].counts);
+    CHECK(one.months[t].new_movers == four.months[t].new_movers);
+  }
+  // And the agents themselves, slot by slot.
+  CHECK(one.model->agents().id == four.model->agents().id);
+  CHECK(one.model->agents().flags == four.model->agents().flags);
+  omp_set_num_threads(2);
+}
+
+TEST_CASE("seeds: the same seed repeats, another seed differs") {
+  const std::string yaml = busy_yaml(6);
+  Run a(yaml, -1, 0, 1), b(yaml, -1, 0, 1), c(yaml, -1, 0, 2);
+  CHECK(a.months.back().counts == b.months.back().counts);
+  CHECK(a.months.back().counts != c.months.back().counts);
+}
+
+TEST_CASE("people_per_agent: the initial stock is kept within rounding, and outputs are persons") {
+  const Scenario s1 = load(busy_yaml(1));
+  const Scenario s10 = load(with(busy_yaml(1), "people_per_agent: 1", "people_per_agent: 10"));
+  CHECK(s10.initial_agents() * 10 == s1.initial_persons());
+  const Scenario s7 = load(with(busy_yaml(1), "people_per_agent: 1", "people_per_agent: 7"));
+  // Each stock cell rounds to the nearest agent: at most 3 persons off per cell.
+  CHECK(std::llabs(s7.initial_agents() * 7 - s7.initial_persons()) <= 3 * static_cast<long long>(s7.initial_stock.size()));
+}
