@@ -46,3 +46,8 @@ test: deps build
 
 clean:
 	rm -rf $(BUILD)
+
+# --- performance (issue 6) ---
+.PHONY: bench
+bench: deps build
+	$(PYTHON) bench/run_bench.py

@@ -1,0 +1,119 @@
+// migsim-bench: the measurements behind `make bench` (bench/run_bench.py runs it, one
+// process per measurement so that peak memory is per case).
+//
+//   migsim-bench case SCENARIO --months N --threads T   one run: JSON on stdout
+//   migsim-bench stream --threads T [--mib M]           memory bandwidth (STREAM-style copy)
+#include <omp.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <vector>
+
+#include "engine/recorder.hpp"
+#include "model/model.hpp"
+#include "output/dataset.hpp"
+#include "scenario/scenario.hpp"
+
+using namespace migsim;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+long peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss * 1024L;
+}
+
+int run_case(const std::string& path, int months, int threads, const std::string& out_dir) {
+  omp_set_num_threads(threads);
+  const auto t0 = clock_type::now();
+  const Scenario s = load_scenario(path);
+  Model model(s, s.seed);
+  const double startup = seconds_since(t0);
+  const std::int64_t initial = model.live_agents();
+  Recorder rec(s);
+  const int n = std::min(months, s.months());
+  double agent_months = 0;
+  std::int64_t most = initial;
+  const auto t1 = clock_type::now();
+  for (int t = 0; t < n; ++t) {
+    agent_months += double(model.live_agents());
+    const MonthResult& r = model.step();
+    rec.add(r, model.layout());
+    most = std::max(most, r.agents);
+  }
+  const double loop = seconds_since(t1);
+  const auto t2 = clock_type::now();
+  const std::string out = out_dir + "/bench-" + std::to_string(getpid()) + ".h5";
+  RunInfo info;
+  info.seed = s.seed;
+  info.threads = threads;
+  output::write_netcdf(rec.dataset(info), out, {true, 2});
+  const double write = seconds_since(t2);
+  std::filesystem::remove(out);
+  std::printf(
+      "{\"scenario\": \"%s\", \"agents\": %lld, \"max_agents\": %lld, \"months\": %d, \"threads\": %d, "
+      "\"agent_months\": %.0f, \"startup_s\": %.6f, \"loop_s\": %.6f, \"write_s\": %.6f, "
+      "\"peak_rss_bytes\": %ld, \"state_bytes_per_agent\": %zu, \"slots\": %zu}\n",
+      s.name.c_str(), static_cast<long long>(initial), static_cast<long long>(most), n, threads, agent_months,
+      startup, loop, write, peak_rss_bytes(), Agents::kBytesPerAgent, model.agents().size());
+  return 0;
+}
+
+int run_stream(int threads, std::size_t mib) {
+  omp_set_num_threads(threads);
+  const std::size_t n = mib * (1u << 20) / sizeof(double);
+  std::vector<double> a(n), b(n);
+#pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < n; ++i) {
+    a[i] = 1.0 + double(i % 7);
+    b[i] = 0.0;
+  }
+  double best = 1e30;
+  for (int rep = 0; rep < 10; ++rep) {
+    const auto t0 = clock_type::now();
+#pragma omp parallel for schedule(static)
+    for (std::size_t i = 0; i < n; ++i) b[i] = a[i];
+    best = std::min(best, seconds_since(t0));
+  }
+  // STREAM's convention: a copy moves 2 x 8 bytes per element (read and write).
+  const double gbs = 2.0 * sizeof(double) * double(n) / best / 1e9;
+  std::printf("{\"threads\": %d, \"mib_per_array\": %zu, \"copy_gb_s\": %.3f, \"check\": %.1f}\n", threads, mib, gbs,
+              b[n / 2]);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"migsim benchmark measurements (see bench/run_bench.py)"};
+  app.require_subcommand(1);
+  std::string scenario, out_dir = ".";
+  int months = 24, threads = 1;
+  std::size_t mib = 512;
+  auto* c = app.add_subcommand("case", "run a scenario and report times and memory as JSON");
+  c->add_option("scenario", scenario)->required();
+  c->add_option("--months", months);
+  c->add_option("--threads", threads);
+  c->add_option("--output-dir", out_dir);
+  auto* st = app.add_subcommand("stream", "memory bandwidth of a STREAM-style copy");
+  st->add_option("--threads", threads);
+  st->add_option("--mib", mib, "MiB per array (two arrays)");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*c) return run_case(scenario, months, threads, out_dir);
+    return run_stream(threads, mib);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

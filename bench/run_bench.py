@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""`make bench`: measures migsim against the machine's memory bandwidth.
+
+For each case (synthetic 30-country scenarios of 1M, 10M and 30M agents over 24 months,
+and the default Americas scenario when it exists) and thread count, runs
+`build/migsim-bench case` REPEATS times (one process per run, so peak memory is the
+run's own) and a STREAM-style copy probe in the same session, and reports medians:
+
+- agent_months_per_s: agents x months / time of the monthly loop
+- ns_per_agent_month: its inverse
+- bytes_per_agent: peak resident memory / most agents alive
+- output_share: time writing the output / whole run
+- startup_s: scenario loading and initial agents
+- speedup: rate at 2 threads / rate at 1 thread
+- limit_ratio: (agents x state bytes x 2, read and written once per month, at the measured
+  rate) / probe bandwidth = time to stream the agent state through memory once / time of a
+  month's step. 1.0 means a month costs what merely reading and writing every agent's state
+  once costs.
+
+Writes outputs/bench/results.json and prints a table. Figures vary 10-30 % with other load
+on shared machines: compare ratios measured in one run.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = Path(os.environ.get("BUILD", ROOT / "build"))
+BENCH = BUILD / "migsim-bench"
+OUT = ROOT / "outputs" / "bench"
+
+TARGETS = {
+    "limit_ratio_10M_2t": 0.5,
+    "agent_months_per_s_10M_2t": 150e6,
+    "bytes_per_agent_30M": 32,
+    "scaling_30M_vs_1M": 1.2,
+    "output_share_max": 0.05,
+    "speedup_min": 1.6,
+}
+
+
+def run_json(args):
+    p = subprocess.run([str(BENCH), *map(str, args)], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"migsim-bench {' '.join(map(str, args))} failed:\n{p.stderr}")
+    return json.loads(p.stdout)
+
+
+def synthetic(agents, months):
+    path = OUT / f"synthetic-{agents // 1_000_000}M.yaml"
+    if not path.exists():
+        subprocess.run([sys.executable, str(ROOT / "bench" / "make_synthetic.py"), str(agents), str(path),
+                        "--months", str(months)], check=True)
+    return path
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_mib": mem, "host": platform.node(),
+            "kernel": platform.release()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description="migsim benchmarks (make bench)")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--months", type=int, default=24)
+    ap.add_argument("--sizes", default="1,10,30", help="synthetic sizes in millions of agents")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--no-americas", action="store_true")
+    a = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    threads = [int(t) for t in a.threads.split(",")]
+    cases = [(f"synthetic {s}M", synthetic(int(s) * 1_000_000, a.months)) for s in a.sizes.split(",")]
+    americas = ROOT / "configs" / "americas.yaml"
+    if americas.exists() and not a.no_americas:
+        cases.append(("americas", americas))
+
+    version = subprocess.run([str(BUILD / "migsim"), "--version"], capture_output=True, text=True).stdout.strip()
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    # The bandwidth probe, with the thread counts of the cases, repeated like them.
+    probe = {}
+    for t in threads:
+        probe[t] = statistics.median(run_json(["stream", "--threads", t])["copy_gb_s"] for _ in range(a.repeats))
+    results = []
+    for name, path in cases:
+        for t in threads:
+            runs = [run_json(["case", path, "--months", a.months, "--threads", t, "--output-dir", OUT])
+                    for _ in range(a.repeats)]
+            med = lambda key: statistics.median(r[key] for r in runs)
+            r0 = runs[0]
+            rate = statistics.median(r["agent_months"] / r["loop_s"] for r in runs)
+            state = r0["state_bytes_per_agent"]
+            total = statistics.median(r["startup_s"] + r["loop_s"] + r["write_s"] for r in runs)
+            results.append({
+                "case": name, "scenario": str(path.relative_to(ROOT)), "agents": r0["agents"],
+                "max_agents": r0["max_agents"], "months": r0["months"], "threads": t,
+                "agent_months_per_s": rate, "ns_per_agent_month": 1e9 / rate,
+                "startup_s": med("startup_s"), "loop_s": med("loop_s"), "write_s": med("write_s"),
+                "output_share": statistics.median(r["write_s"] / (r["startup_s"] + r["loop_s"] + r["write_s"]) for r in runs),
+                "peak_rss_bytes": med("peak_rss_bytes"),
+                "bytes_per_agent": med("peak_rss_bytes") / r0["max_agents"],
+                "state_bytes_per_agent": state,
+                "limit_ratio": rate * state * 2 / (probe[t] * 1e9),
+                "probe_copy_gb_s": probe[t], "run_s": total, "repeats": a.repeats,
+            })
+            print(f"  {name:14s} threads {t}: {rate / 1e6:7.1f} M agent-months/s", file=sys.stderr)
+    by = {(r["case"], r["threads"]): r for r in results}
+    for r in results:
+        one = by.get((r["case"], 1))
+        r["speedup"] = r["agent_months_per_s"] / one["agent_months_per_s"] if one and r["threads"] != 1 else None
+
+    # Table.
+    head = f"{'case':14s} {'agents':>11s} {'thr':>3s} {'M ag-mo/s':>10s} {'ns/ag-mo':>9s} {'B/agent':>8s} " \
+           f"{'output':>7s} {'startup':>8s} {'speedup':>7s} {'limit':>6s}"
+    print(f"migsim {version}, {started}; {machine()['cpu']}, {os.cpu_count()} cores; medians of {a.repeats}")
+    print("probe (STREAM-style copy): " + ", ".join(f"{t} threads {g:.1f} GB/s" for t, g in probe.items()))
+    print(head)
+    for r in results:
+        sp = f"{r['speedup']:.2f}x" if r["speedup"] else "-"
+        print(f"{r['case']:14s} {r['agents']:11,d} {r['threads']:3d} {r['agent_months_per_s'] / 1e6:10.1f} "
+              f"{r['ns_per_agent_month']:9.2f} {r['bytes_per_agent']:8.1f} {100 * r['output_share']:6.1f}% "
+              f"{r['startup_s']:7.2f}s {sp:>7s} {r['limit_ratio']:6.2f}")
+
+    # Targets of issue 6, checked on this run.
+    checks = []
+    def get(case, t):
+        return by.get((case, t))
+    r10 = get("synthetic 10M", 2)
+    r1, r30 = get("synthetic 1M", 2), get("synthetic 30M", 2)
+    if r10:
+        checks.append(("limit ratio >= 0.5 at 10M, 2 threads", r10["limit_ratio"], r10["limit_ratio"] >= 0.5))
+        checks.append(("agent-months/s >= 150M at 10M, 2 threads", r10["agent_months_per_s"], r10["agent_months_per_s"] >= 150e6))
+    if r30:
+        checks.append(("peak bytes/agent <= 32 at 30M", r30["bytes_per_agent"], r30["bytes_per_agent"] <= 32))
+    if r1 and r30:
+        ratio = r30["ns_per_agent_month"] / r1["ns_per_agent_month"]
+        checks.append(("time/agent-month at 30M within 20% of 1M", ratio, ratio <= 1.2))
+    worst_out = max(r["output_share"] for r in results)
+    checks.append(("output writing <= 5% of the run (worst case)", worst_out, worst_out <= 0.05))
+    sps = [r["speedup"] for r in results if r["speedup"]]
+    if sps:
+        checks.append(("2-thread speed-up >= 1.6x (worst case)", min(sps), min(sps) >= 1.6))
+    print("targets:")
+    for name, value, ok in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}: {value:.3g}")
+
+    doc = {"migsim_version": version, "started_utc": started, "machine": machine(), "repeats": a.repeats,
+           "probe": {str(t): {"copy_gb_s": g} for t, g in probe.items()}, "cases": results,
+           "targets": [{"name": n, "value": v, "pass": ok} for n, v, ok in checks]}
+    (OUT / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"wrote {OUT / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
