@@ -7,6 +7,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <ctime>
+
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +24,12 @@ using namespace migsim;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
@@ -45,6 +53,7 @@ int run_case(const std::string& path, int months, int threads, const std::string
   double agent_months = 0;
   std::int64_t most = initial;
   const auto t1 = clock_type::now();
+  const double cpu1 = cpu_seconds();
   for (int t = 0; t < n; ++t) {
     agent_months += double(model.live_agents());
     const MonthResult& r = model.step();
@@ -52,6 +61,7 @@ int run_case(const std::string& path, int months, int threads, const std::string
     most = std::max(most, r.agents);
   }
   const double loop = seconds_since(t1);
+  const double loop_cpu = cpu_seconds() - cpu1;
   const auto t2 = clock_type::now();
   const std::string out = out_dir + "/bench-" + std::to_string(getpid()) + ".h5";
   RunInfo info;
@@ -62,10 +72,10 @@ int run_case(const std::string& path, int months, int threads, const std::string
   std::filesystem::remove(out);
   std::printf(
       "{\"scenario\": \"%s\", \"agents\": %lld, \"max_agents\": %lld, \"months\": %d, \"threads\": %d, "
-      "\"agent_months\": %.0f, \"startup_s\": %.6f, \"loop_s\": %.6f, \"write_s\": %.6f, "
+      "\"agent_months\": %.0f, \"startup_s\": %.6f, \"loop_s\": %.6f, \"loop_cpu_s\": %.6f, \"write_s\": %.6f, "
       "\"peak_rss_bytes\": %ld, \"state_bytes_per_agent\": %zu, \"slots\": %zu}\n",
       s.name.c_str(), static_cast<long long>(initial), static_cast<long long>(most), n, threads, agent_months,
-      startup, loop, write, peak_rss_bytes(), Agents::kBytesPerAgent, model.agents().size());
+      startup, loop, loop_cpu, write, peak_rss_bytes(), Agents::kBytesPerAgent, model.agents().size());
   return 0;
 }
 

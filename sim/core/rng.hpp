@@ -25,6 +25,7 @@ enum class Purpose : std::uint32_t {
   Journey = 6,       ///< per agent: crossing an edge (death, interception), transit stay
   Settled = 7,       ///< per agent: labour market, regularisation, exits
   Lottery = 8,       ///< per agent: the ticket of a pending application
+  Clock = 9,         ///< per agent: the month its event clock next wakes (model/clock.hpp)
 };
 
 using Philox = r123::Philox4x32;
@@ -47,6 +48,11 @@ class KeyedStream {
   using result_type = std::uint32_t;
   KeyedStream(std::uint64_t seed, std::uint32_t month, std::uint32_t id, Purpose purpose)
       : seed_(seed), month_(month), id_(id), purpose_(purpose) {}
+  /// The same stream when its first block, `block0`, is already at hand and its first
+  /// `used` words were taken directly.
+  KeyedStream(std::uint64_t seed, std::uint32_t month, std::uint32_t id, Purpose purpose,
+              const std::array<std::uint32_t, 4>& block0, unsigned used)
+      : seed_(seed), month_(month), id_(id), purpose_(purpose), block_(1), pos_(used), words_(block0) {}
   static constexpr result_type min() { return 0; }
   static constexpr result_type max() { return std::numeric_limits<result_type>::max(); }
   result_type operator()() {
@@ -55,11 +61,6 @@ class KeyedStream {
       pos_ = 0;
     }
     return words_[pos_++];
-  }
-  /// Skips to the words after the first `block` blocks (the first words were used directly).
-  void start_at_block(std::uint32_t block) {
-    block_ = block;
-    pos_ = 4;
   }
 
  private:

@@ -25,6 +25,7 @@ void Agents::resize(std::size_t n) {
   pathway.resize(n);
   since.resize(n);
   job_since.resize(n);
+  wake.resize(n);
 }
 
 void Agents::reserve(std::size_t n) {
@@ -37,6 +38,7 @@ void Agents::reserve(std::size_t n) {
   pathway.reserve(n);
   since.reserve(n);
   job_since.reserve(n);
+  wake.reserve(n);
 }
 
 void Agents::copy(std::size_t from, std::size_t to) {
@@ -49,6 +51,7 @@ void Agents::copy(std::size_t from, std::size_t to) {
   pathway[to] = pathway[from];
   since[to] = since[from];
   job_since[to] = job_since[from];
+  wake[to] = wake[from];
 }
 
 }  // namespace migsim

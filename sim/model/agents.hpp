@@ -1,6 +1,6 @@
 #pragma once
 /// @file agents.hpp
-/// Agents as a struct of arrays of small integer fields: 14 bytes per agent, no pointer or
+/// Agents as a struct of arrays of small integer fields: 16 bytes per agent, no pointer or
 /// object per agent. An agent is the plain struct AgentView describes; `Agents` stores each
 /// field in its own array so that the monthly pass streams through memory.
 
@@ -43,9 +43,10 @@ struct Agents {
   std::vector<std::uint8_t> pathway;      ///< pathway applied to / admitted on, or kNone
   std::vector<std::int16_t> since;        ///< month (from the start) the status began
   std::vector<std::int16_t> job_since;    ///< month the employment state last changed
+  std::vector<std::int16_t> wake;         ///< employed settled migrants: next month an event may happen (clock.hpp)
 
   /// Bytes of state per agent (the sum of the field sizes above).
-  static constexpr std::size_t kBytesPerAgent = 4 + 6 * 1 + 2 * 2;
+  static constexpr std::size_t kBytesPerAgent = 4 + 6 * 1 + 3 * 2;
 
   std::size_t size() const { return id.size(); }
   void resize(std::size_t n);

@@ -10,17 +10,24 @@
 // where prospect is the steady-state employed share of migrants there (labour.cpp) and
 // access = 1 - (1 - a)(1 - q): a is the expected admission of the best open pathway, q the
 // irregular route's feasibility, pass * exp(-risk_weight * death - cost_weight * cost /
-// wage[l,s]). The monthly chance that an aspirant with no pathway departs irregularly is
+// y_l), y_l = wage[l,s](1 - unemployment[l]). The monthly chance that an aspirant with no
+// pathway departs irregularly is
 //   irregular_rate * q * logistic(income_weight * ln(y_d / y_l) + network_weight * ln(1 + D/1000)),
-// y_l being the expected income where the agent is.
+// y_d being the expected income at d.
 //
 // New movers: per origin o and sector s, the expected number of working-age people who
 // start to consider moving this month is
 //   working_age[o] * share[o,s] * move_rate
 //     * exp(gain_weight * (logsum[o,o,s] - U_home) + crisis_weight * crisis[o]
 //           + unemployment_weight * unemployment[o]),
-// with U_home = income_weight * ln(wage[o,s] * (1 - unemployment[o])) and logsum the log of
-// the choice's sum of exp(U) (the expected best destination's utility).
+// with U_home = income_weight * ln(y_o) and logsum the log of the choice's sum of exp(U)
+// (the expected best destination's utility).
+//
+// How it is computed: exp(U) is the product of one factor per term, each depending on
+// fewer indices than the group (income on d and s, network on o and d, distance on l and
+// d, ...), so each factor is computed once per month (or once per run) and a group's
+// weights are products; each factor is divided by its largest value so that products stay
+// within floating-point range, and the logsum adds the logs of those maxima back.
 #include <algorithm>
 #include <cmath>
 
@@ -28,95 +35,166 @@
 
 namespace migsim {
 
-void build_choice_tables(const TableInputs& in, MonthTables& out) {
+void ChoiceConstants::build(const Scenario& s) {
+  const Behaviour& b = s.behaviour;
+  n = s.n_countries();
+  distance.assign(static_cast<std::size_t>(n) * n, 0.0);
+  distance_log_max.assign(n, 0.0);
+  for (int l = 0; l < n; ++l) {
+    double top = -1e300;
+    std::vector<double> lg(n);
+    for (int d = 0; d < n; ++d) {
+      lg[d] = -b.distance_weight * std::log(std::max(s.distance_km[l][d], 100.0) / 1000.0);
+      if (d != l) top = std::max(top, lg[d]);
+    }
+    distance_log_max[l] = top;
+    for (int d = 0; d < n; ++d) distance[static_cast<std::size_t>(l) * n + d] = std::exp(lg[d] - top);
+  }
+  language_log_max = std::max(0.0, b.language_weight);
+  language.assign(static_cast<std::size_t>(n) * n, 0.0);
+  for (int o = 0; o < n; ++o)
+    for (int d = 0; d < n; ++d) {
+      const bool common = !s.countries[o].language.empty() && s.countries[o].language == s.countries[d].language;
+      language[static_cast<std::size_t>(o) * n + d] = std::exp((common ? b.language_weight : 0.0) - language_log_max);
+    }
+}
+
+void MonthTables::compute_group(std::size_t g) {
+  constexpr double kAccessFloor = 1e-6;
+  const auto N = static_cast<std::size_t>(n);
+  const int l = static_cast<int>(g / (static_cast<std::size_t>(origins) * sectors));
+  const int o = static_cast<int>((g / sectors) % origins);
+  const int sec = static_cast<int>(g % sectors);
+  const ChoiceFactors& f = factors;
+  const ChoiceConstants& k = *f.constants;
+  double* cdf = &choice_cdf[g * N];
+  Chance* irr = &irregular[g * N];
+  choice_ok[g] = 0;
+  logsum[g] = 0.0;
+  if (o >= n) {  // the rest of the world's migrants do not choose
+    std::fill(cdf, cdf + N, 0.0);
+    std::fill(irr, irr + N, Chance{});
+    return;
+  }
+  double total = 0.0;
+  for (int d = 0; d < n; ++d) {
+    irr[d] = Chance{};
+    if (d != l && d != o) {
+      const std::size_t lds_i = (static_cast<std::size_t>(l) * N + d) * sectors + sec;
+      const std::size_t od = static_cast<std::size_t>(o) * N + d;
+      const double a = admission_chance[dos(d, o, sec)];
+      const double qd = f.q[lds_i];
+      const double acc = a > 0 ? std::pow(std::max(1.0 - (1.0 - a) * (1.0 - qd), kAccessFloor), f.access_weight)
+                               : f.q_access[lds_i];
+      total += f.income[static_cast<std::size_t>(d) * sectors + sec] * f.network[od] *
+               k.distance[static_cast<std::size_t>(l) * N + d] * k.language[od] * acc;
+      if (qd > 0) irr[d] = Chance(f.irregular_rate * qd / (1.0 + f.gain_inv[lds_i] * f.network_inv[od]));
+    }
+    cdf[d] = total;
+  }
+  if (total > 0.0 && std::isfinite(total)) {
+    choice_ok[g] = 1;
+    logsum[g] = std::log(total) + f.income_log_max[sec] + f.network_log_max[o] + k.distance_log_max[l] +
+                k.language_log_max;
+  }
+}
+
+void build_choice_tables(const TableInputs& in, const ChoiceConstants& k, MonthTables& out) {
   const Scenario& s = in.scenario;
   const Behaviour& b = s.behaviour;
   const Drivers& dr = in.drivers;
   const RouteTable& rt = in.routes;
   const int n = s.n_countries(), O = s.n_origins(), S = s.n_sectors();
+  const auto N = static_cast<std::size_t>(n);
   const double ppa = static_cast<double>(s.people_per_agent);
+  constexpr double kAccessFloor = 1e-6;
 
-  // Diaspora: settled people born in o living in d, persons.
-  std::vector<double> diaspora(static_cast<std::size_t>(O) * n, 0.0);
-  for (int o = 0; o < O; ++o)
-    for (int d = 0; d < n; ++d)
-      diaspora[static_cast<std::size_t>(o) * n + d] =
-          ppa * double(in.counts[in.layout.stock_at(o, d, static_cast<int>(Status::Regular))] +
-                       in.counts[in.layout.stock_at(o, d, static_cast<int>(Status::Irregular))]);
-  std::vector<double> log_income(static_cast<std::size_t>(n) * S);
-  std::vector<double> home_income(static_cast<std::size_t>(n) * S);
-  for (int d = 0; d < n; ++d) {
+  // Factors of (d, s): income.
+  std::vector<double> log_income(N * S), log_home(N * S), income(N * S);
+  std::vector<double> income_log_max(S, -1e300);
+  for (int d = 0; d < n; ++d)
     for (int sec = 0; sec < S; ++sec) {
       const std::size_t i = static_cast<std::size_t>(d) * S + sec;
       log_income[i] = std::log(std::max(dr.wage[i] * std::max(out.employment_prospect[i], 0.01), 1e-9));
-      home_income[i] = std::max(dr.wage[i] * (1.0 - dr.unemployment[d]), 1e-9);
+      log_home[i] = std::log(std::max(dr.wage[i] * (1.0 - dr.unemployment[d]), 1e-9));
+      income_log_max[sec] = std::max(income_log_max[sec], b.income_weight * log_income[i]);
+    }
+  for (int d = 0; d < n; ++d)
+    for (int sec = 0; sec < S; ++sec) {
+      const std::size_t i = static_cast<std::size_t>(d) * S + sec;
+      income[i] = std::exp(b.income_weight * log_income[i] - income_log_max[sec]);
+    }
+  // Factors of (o, d): network, from settled people born in o living in d.
+  std::vector<double> network(static_cast<std::size_t>(O) * N), network_log_max(O, 0.0), network_inv(static_cast<std::size_t>(O) * N);
+  for (int o = 0; o < O; ++o) {
+    std::vector<double> lg(N);
+    for (int d = 0; d < n; ++d) {
+      const double D = ppa * double(in.counts[in.layout.stock_at(o, d, static_cast<int>(Status::Regular))] +
+                                    in.counts[in.layout.stock_at(o, d, static_cast<int>(Status::Irregular))]);
+      lg[d] = b.network_weight * std::log1p(D / 1000.0);
+      network_log_max[o] = std::max(network_log_max[o], lg[d]);
+    }
+    for (int d = 0; d < n; ++d) {
+      network[static_cast<std::size_t>(o) * N + d] = std::exp(lg[d] - network_log_max[o]);
+      network_inv[static_cast<std::size_t>(o) * N + d] = std::exp(-lg[d]);
     }
   }
-
-  const std::size_t groups = static_cast<std::size_t>(n) * O * S;
-  out.choice.resize(groups);
-  out.choice_ok.assign(groups, 0);
-  out.logsum.assign(groups, 0.0);
-  out.irregular.assign(groups * n, Chance{});
-
-#pragma omp parallel
-  {
-    std::vector<double> utility(n), weight(n);
-#pragma omp for schedule(dynamic, 16)
-    for (std::size_t g = 0; g < groups; ++g) {
-      const int l = static_cast<int>(g / (static_cast<std::size_t>(O) * S));
-      const int o = static_cast<int>((g / S) % O);
-      const int sec = static_cast<int>(g % S);
-      if (o >= n) continue;  // the rest of the world's migrants do not choose
-      double top = -1e300;
-      for (int d = 0; d < n; ++d) {
-        utility[d] = -1e300;
-        if (d == l || d == o) continue;
-        const std::size_t ld = static_cast<std::size_t>(l) * n + d;
-        const double D = diaspora[static_cast<std::size_t>(o) * n + d];
-        const double network = std::log1p(D / 1000.0);
-        double q = 0.0;
-        if (rt.reachable(l, d)) {
-          q = rt.pass[ld] * std::exp(-b.risk_weight * rt.death[ld] -
-                                     b.cost_weight * rt.cost[ld] / home_income[static_cast<std::size_t>(l) * S + sec]);
+  // Factors of (l, d, s): the irregular route's feasibility q, q^access_weight, and the
+  // income ratio's part of the departure logistic.
+  const std::size_t lds = N * N * S;
+  std::vector<double> q(lds, 0.0), q_access(lds), gain_inv(lds);
+  const double floor_access = std::pow(kAccessFloor, b.access_weight);
+  for (int l = 0; l < n; ++l)
+    for (int d = 0; d < n; ++d) {
+      const std::size_t ld = static_cast<std::size_t>(l) * N + d;
+      for (int sec = 0; sec < S; ++sec) {
+        const std::size_t i = ld * S + sec;
+        const std::size_t ls = static_cast<std::size_t>(l) * S + sec, ds = static_cast<std::size_t>(d) * S + sec;
+        if (l != d && rt.reachable(l, d)) {
+          const double lq = std::log(std::max(rt.pass[ld], 1e-300)) - b.risk_weight * rt.death[ld] -
+                            b.cost_weight * rt.cost[ld] / std::exp(log_home[ls]);
+          q[i] = std::exp(lq);
+          q_access[i] = std::exp(b.access_weight * std::max(lq, std::log(kAccessFloor)));
+        } else {
+          q_access[i] = floor_access;
         }
-        const double a = out.admission_chance[out.dos(d, o, sec)];
-        const double access = 1.0 - (1.0 - a) * (1.0 - q);
-        const bool common = !s.countries[o].language.empty() &&
-                            s.countries[o].language == s.countries[d].language;
-        const double dist = std::max(s.distance_km[l][d], 100.0) / 1000.0;
-        utility[d] = b.income_weight * log_income[static_cast<std::size_t>(d) * S + sec] +
-                     b.network_weight * network - b.distance_weight * std::log(dist) +
-                     (common ? b.language_weight : 0.0) +
-                     b.access_weight * std::log(std::max(access, 1e-6));
-        top = std::max(top, utility[d]);
-        if (q > 0) {
-          const double gain = b.income_weight * (log_income[static_cast<std::size_t>(d) * S + sec] -
-                                                 std::log(home_income[static_cast<std::size_t>(l) * S + sec])) +
-                              b.network_weight * network;
-          const double p = b.irregular_rate * q / (1.0 + std::exp(-gain));
-          out.irregular[g * n + d] = Chance(p);
-        }
-      }
-      double total = 0.0;
-      for (int d = 0; d < n; ++d) {
-        weight[d] = utility[d] <= -1e299 ? 0.0 : std::exp(utility[d] - top);
-        total += weight[d];
-      }
-      if (total > 0.0) {
-        out.choice[g] = boost::random::discrete_distribution<int, double>(weight.begin(), weight.end());
-        out.choice_ok[g] = 1;
-        out.logsum[g] = top + std::log(total);
+        gain_inv[i] = std::exp(-b.income_weight * (log_income[ds] - log_home[ls]));
       }
     }
-  }
 
-  out.home_utility.assign(static_cast<std::size_t>(n) * S, 0.0);
+  auto& f = out.factors;
+  f.income = std::move(income);
+  f.income_log_max = std::move(income_log_max);
+  f.network = std::move(network);
+  f.network_inv = std::move(network_inv);
+  f.network_log_max = std::move(network_log_max);
+  f.q = std::move(q);
+  f.q_access = std::move(q_access);
+  f.gain_inv = std::move(gain_inv);
+  f.constants = &k;
+  f.irregular_rate = b.irregular_rate;
+  f.access_weight = b.access_weight;
+
+  const std::size_t groups = N * O * S;
+  out.choice_cdf.resize(groups * N);
+  out.choice_ok.resize(groups);
+  out.logsum.resize(groups);
+  out.irregular.resize(groups * N);
+  if (out.group_state_size != groups) {
+    out.group_state = std::make_unique<std::atomic<std::uint8_t>[]>(groups);
+    out.group_state_size = groups;
+  }
+  for (std::size_t g = 0; g < groups; ++g) out.group_state[g].store(0, std::memory_order_relaxed);
+  // People at home: needed now for the movers' means; other groups when used.
+  for (int o = 0; o < n; ++o)
+    for (int sec = 0; sec < S; ++sec) out.ensure_group(out.group(o, o, sec));
+
+  out.home_utility.assign(N * S, 0.0);
   out.mover_mean.assign(static_cast<std::size_t>(O) * S, 0.0);
   for (int o = 0; o < n; ++o) {
     for (int sec = 0; sec < S; ++sec) {
       const std::size_t os = static_cast<std::size_t>(o) * S + sec;
-      out.home_utility[os] = b.income_weight * std::log(home_income[os]);
+      out.home_utility[os] = b.income_weight * log_home[os];
       const std::size_t g = out.group(o, o, sec);
       if (!out.choice_ok[g]) continue;
       const double x = b.gain_weight * (out.logsum[g] - out.home_utility[os]) +

@@ -3,9 +3,11 @@
 // natural death; deportation (irregular only, at the host's deportation rate); return home,
 // at return_rate x return_unemployed_factor (if long unemployed) x return_irregular_factor
 // (if irregular) x exp(-return_crisis_weight x crisis at origin); onward move, at
-// onward_rate (not for the rest of the world's migrants).
+// onward_rate (not for the rest of the world's migrants). For employed migrants on event
+// clocks (clock.hpp) the same hazards, divided by the clock's bound.
 #include <cmath>
 
+#include "model/clock.hpp"
 #include "model/tables.hpp"
 
 namespace migsim {
@@ -15,6 +17,7 @@ void build_exit_tables(const TableInputs& in, MonthTables& out) {
   const Behaviour& b = s.behaviour;
   const int n = s.n_countries(), O = s.n_origins();
   out.exits.resize(static_cast<std::size_t>(n) * O * 4);
+  out.clock_exits.resize(static_cast<std::size_t>(n) * O * 2);
   for (int l = 0; l < n; ++l) {
     for (int o = 0; o < O; ++o) {
       const double crisis = o < n ? in.drivers.crisis[o] : 0.0;
@@ -24,9 +27,15 @@ void build_exit_tables(const TableInputs& in, MonthTables& out) {
                              (irregular ? b.return_irregular_factor : 1.0) *
                              std::exp(-b.return_crisis_weight * crisis);
           const std::size_t i = ((static_cast<std::size_t>(l) * O + o) * 2 + irregular) * 2 + long_unemployed;
-          out.exits[i] = Exclusive<4>::from({b.natural_mortality,
-                                             irregular ? in.policy.deportation_rate[l] : 0.0, ret,
-                                             o < n ? b.onward_rate : 0.0});
+          const std::array<double, 4> p = {b.natural_mortality, irregular ? in.policy.deportation_rate[l] : 0.0, ret,
+                                           o < n ? b.onward_rate : 0.0};
+          out.exits[i] = Exclusive<4>::from(p);
+          if (!long_unemployed) {
+            const double bound = in.clock.exit[in.clock.at(l, irregular)];
+            std::array<double, 4> scaled{};
+            for (int k = 0; k < 4; ++k) scaled[k] = bound > 0 ? p[k] / bound : 0.0;
+            out.clock_exits[(static_cast<std::size_t>(l) * O + o) * 2 + irregular] = Exclusive<4>::from(scaled);
+          }
         }
       }
     }

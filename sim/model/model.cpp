@@ -26,6 +26,8 @@ Model::Model(const Scenario& scenario, std::uint64_t seed)
               static_cast<int>(scenario.pathways.size()), static_cast<int>(scenario.routes.size())),
       policy_(PolicyState::initial(scenario)) {
   routes_.build(scenario_, policy_);
+  clock_.build(scenario_);
+  choice_constants_.build(scenario_);
   create_initial_agents();
   counts_ = recount();
 }
@@ -39,26 +41,36 @@ void Model::create_initial_agents() {
     first[c + 1] = first[c] + (s.initial_stock[c].persons + ppa / 2) / ppa;
   const auto total = static_cast<std::size_t>(first.back());
   if (total >= (std::size_t{1} << 32) - 1) throw RuntimeFailure("more than 2^32 agents");
+  // 2 % headroom: a population that stays about the same size then never reallocates
+  // (a reallocation briefly holds two copies of a field).
+  agents_.reserve(total + total / 50 + 4096);
   agents_.resize(total);
 
-  // Sector shares of each origin (the location's for the rest of the world).
-  std::vector<boost::random::discrete_distribution<int, double>> sector_of(n);
-  for (int c = 0; c < n; ++c)
-    sector_of[c] = boost::random::discrete_distribution<int, double>(s.countries[c].sector_shares.begin(),
-                                                                      s.countries[c].sector_shares.end());
+  // Cumulative sector shares of each country (origins' for their migrants; the location's
+  // for the rest of the world's).
+  std::vector<std::vector<double>> sector_cdf(n);
+  for (int c = 0; c < n; ++c) {
+    double cum = 0;
+    for (double x : s.countries[c].sector_shares) sector_cdf[c].push_back(cum += x);
+  }
   drivers_.compute(s, policy_, s.start);
 
+  // One block per agent decides its sector (inversion of the shares), legal status,
+  // employment and months present; a second, keyed to the month before the start, its clock.
 #pragma omp parallel for schedule(static)
   for (std::size_t i = 0; i < total; ++i) {
     const auto cell = static_cast<std::size_t>(
         std::upper_bound(first.begin(), first.end(), static_cast<std::int64_t>(i)) - first.begin() - 1);
     const StockCell& sc = s.initial_stock[cell];
     const auto id = static_cast<std::uint32_t>(i);
-    KeyedStream rs(seed_, 0, id, Purpose::InitialAgent);
-    const int sector = sector_of[sc.origin < n ? sc.origin : sc.location](rs);
-    const bool irregular = boost::random::bernoulli_distribution<double>(sc.irregular_share)(rs);
-    const bool employed = boost::random::bernoulli_distribution<double>(1.0 - drivers_.unemployment[sc.location])(rs);
-    const int present = boost::random::uniform_int_distribution<int>(1, kInitialMaxMonthsPresent)(rs);
+    const auto w = random_block(seed_, 0, id, Purpose::InitialAgent);
+    const auto& cdf = sector_cdf[sc.origin < n ? sc.origin : sc.location];
+    const double u = to_unit(w[0]) * cdf.back();
+    int sector = 0;
+    while (sector + 1 < S && !(u < cdf[static_cast<std::size_t>(sector)])) ++sector;
+    const bool irregular = Chance(sc.irregular_share).happens(w[1]);
+    const bool employed = Chance(1.0 - drivers_.unemployment[sc.location]).happens(w[2]);
+    const int present = 1 + static_cast<int>((std::uint64_t{w[3]} * kInitialMaxMonthsPresent) >> 32);
     agents_.id[i] = id;
     agents_.origin[i] = static_cast<std::uint8_t>(sc.origin);
     agents_.location[i] = static_cast<std::uint8_t>(sc.location);
@@ -69,8 +81,14 @@ void Model::create_initial_agents() {
     agents_.pathway[i] = kNone;
     agents_.since[i] = static_cast<std::int16_t>(-present);
     agents_.job_since[i] = static_cast<std::int16_t>(-present);
+    // Employed migrants get an event clock, as if drawn in the month before the start.
+    if (employed) {
+      KeyedStream rs(seed_, static_cast<std::uint32_t>(-1), id, Purpose::Clock);
+      agents_.wake[i] = clock_.next_wake(rs, -1, clock_.at(sc.location, irregular));
+    } else {
+      agents_.wake[i] = kNever;
+    }
   }
-  (void)S;
   next_id_ = static_cast<std::uint32_t>(total);
   live_ = static_cast<std::int64_t>(total);
 }
@@ -93,13 +111,13 @@ std::vector<std::int64_t> Model::recount() const {
 
 void Model::build_tables() {
   const Month m = current_month();
-  const TableInputs in{scenario_, policy_, drivers_, routes_, layout_, counts_, tickets_, m, t_};
+  const TableInputs in{scenario_, policy_, drivers_, routes_, layout_, counts_, tickets_, clock_, m, t_};
   tables_.n = scenario_.n_countries();
   tables_.origins = scenario_.n_origins();
   tables_.sectors = scenario_.n_sectors();
   build_labour_tables(in, tables_);
   build_pathway_tables(in, tables_);
-  build_choice_tables(in, tables_);  // after labour and pathways: it uses both
+  build_choice_tables(in, choice_constants_, tables_);  // after labour and pathways: it uses both
   build_journey_tables(in, tables_);
   build_exit_tables(in, tables_);
 }
@@ -168,6 +186,7 @@ void Model::add_new_agents() {
     agents_.pathway[i] = kNone;
     agents_.since[i] = static_cast<std::int16_t>(t_);
     agents_.job_since[i] = static_cast<std::int16_t>(t_);
+    agents_.wake[i] = kNever;  // nobody starts employed here
     if (batch.sector >= 0) {
       agents_.status[i] = static_cast<std::uint8_t>(Status::Aspiring);
       agents_.flags[i] = static_cast<std::uint8_t>(batch.sector);

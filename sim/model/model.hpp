@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/agents.hpp"
+#include "model/clock.hpp"
 #include "model/counters.hpp"
 #include "model/drivers.hpp"
 #include "model/policy.hpp"
@@ -64,6 +65,8 @@ class Model {
   CounterLayout layout_;
   PolicyState policy_;
   RouteTable routes_;
+  ClockBounds clock_;
+  ChoiceConstants choice_constants_;
   Drivers drivers_;
   MonthTables tables_;
   Agents agents_;

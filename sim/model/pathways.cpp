@@ -34,6 +34,7 @@ void build_pathway_tables(const TableInputs& in, MonthTables& out) {
   out.lottery.assign(P, LotteryRule{});
   out.regularisations.assign(n, {});
   for (const Ticket& t : in.tickets) ++out.pool[t.pathway];
+  out.regularisation_open.assign(n, 0);
 
   // The lottery: sort pending tickets by (pathway, ticket, id) and find each pathway's cut.
   std::vector<Ticket> sorted = in.tickets;
@@ -49,6 +50,7 @@ void build_pathway_tables(const TableInputs& in, MonthTables& out) {
     if (pw.presence_before) out.presence_before[p] = *pw.presence_before - s.start;
     if (open && pw.kind == PathwayKind::Regularisation && out.quota[p] != 0) {
       out.regularisations[pw.country].push_back(static_cast<std::uint8_t>(p));
+      out.regularisation_open[pw.country] = 1;
     }
     const std::int64_t pool = out.pool[p];
     LotteryRule& rule = out.lottery[p];

@@ -4,6 +4,10 @@
 // before and after.
 #include <omp.h>
 
+#include <array>
+#include <bit>
+#include <cstring>
+
 #include "core/rng.hpp"
 #include "model/model.hpp"
 
@@ -21,10 +25,28 @@ constexpr int kExited = static_cast<int>(Status::Exited);
 
 bool settled(int st) { return st == kRegular || st == kIrregular; }
 
+/// busy[k] = 0 for the agents that have nothing to do this month (employed, clock asleep,
+/// nothing pending; irregular ones only when `irregular_sleeps`) and for empty slots.
+/// Written without branches so that the compiler vectorises it.
+void screen(const std::uint8_t* __restrict st, const std::uint8_t* __restrict fl, const std::uint8_t* __restrict pw,
+            const std::int16_t* __restrict wk, std::size_t n, std::int16_t t, std::uint8_t irregular_sleeps,
+            std::uint8_t* __restrict busy) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::uint8_t s = st[k];
+    const std::uint8_t employed = static_cast<std::uint8_t>((fl[k] >> 3) & 1);
+    const std::uint8_t sleeping = static_cast<std::uint8_t>(wk[k] > t);
+    const std::uint8_t nothing_pending = static_cast<std::uint8_t>(pw[k] == kNone);
+    const std::uint8_t may_sleep = static_cast<std::uint8_t>((s == kRegular) | ((s == kIrregular) & irregular_sleeps));
+    const std::uint8_t asleep = static_cast<std::uint8_t>(employed & sleeping & nothing_pending & may_sleep);
+    busy[k] = static_cast<std::uint8_t>((asleep ^ 1) & (s != kExited));
+  }
+}
+
 /// One agent's month. Works on a copy of the agent's fields and writes back what changed.
 struct AgentMonth {
   const Scenario& s;
-  const MonthTables& tab;
+  MonthTables& tab;
+  const ClockBounds& clock;
   const RouteTable& routes;
   const PolicyState& policy;
   const CounterLayout& L;
@@ -36,7 +58,33 @@ struct AgentMonth {
 
   // The agent.
   std::uint32_t id;
-  int o, l, d, st, fl, p, since, job_since;
+  int o, l, d, st, fl, p, since, job_since, wake;
+  std::array<std::uint32_t, 4> words{};  ///< this month's Settled block, when drawn
+  bool have_words = false;
+
+  /// The Settled block of the month: words 0-2 decide the month's events, word 3 (and the
+  /// stream after it) redraws the event clock.
+  const std::array<std::uint32_t, 4>& settled_words() {
+    words = random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Settled);
+    have_words = true;
+    return words;
+  }
+
+  std::int16_t redraw_clock() const {
+    const auto cls = clock.at(l, st == kIrregular);
+    if (have_words) {
+      KeyedStream rs(seed, static_cast<std::uint32_t>(t), id, Purpose::Settled, words, 3);
+      return clock.next_wake(rs, t, cls);
+    }
+    KeyedStream rs(seed, static_cast<std::uint32_t>(t), id, Purpose::Clock);
+    return clock.next_wake(rs, t, cls);
+  }
+
+  /// An employed settled migrant with nothing pending runs on its event clock.
+  bool on_clock() const {
+    return (st == kRegular || st == kIrregular) && (fl & flag::kEmployed) &&
+           (st == kRegular || (!tab.regularisation_open[l] && p == kNone));
+  }
 
   bool admitted(int pathway) const {
     const LotteryRule& r = tab.lottery[pathway];
@@ -57,10 +105,11 @@ struct AgentMonth {
     }
     const int sector = fl & flag::kSectorMask;
     const std::size_t g = tab.group(l, o, sector);
+    tab.ensure_group(g);
     if (!tab.choice_ok[g]) return;
-    KeyedStream rs(seed, static_cast<std::uint32_t>(t), id, Purpose::Aspire);
-    const int dest = tab.choice[g](rs);
-    const std::uint32_t word = rs();
+    const auto w = random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Aspire);
+    const int dest = tab.choose(g, to_unit(w[0]));
+    const std::uint32_t word = w[1];
     const int path = tab.entry_pathway[tab.dos(dest, o, sector)];
     if (path != kNone && !(fl & flag::kRejected)) {
       apply(path, dest);
@@ -169,9 +218,48 @@ struct AgentMonth {
     since = t + 1;  // the next edge starts next month
   }
 
-  // Mechanisms 6-8 for a settled migrant.
+  // Mechanisms 6 and 8 for an employed migrant whose clock woke this month (clock.hpp).
+  void wake_up() {
+    const auto& w = settled_words();
+    const int irregular = st == kIrregular ? 1 : 0;
+    const int what = clock.kind[clock.at(l, irregular)].pick(w[0]);  // 0 job loss, 1 exit, 2 both
+    if (what == 0 || what == 2) {
+      fl &= ~flag::kEmployed;
+      job_since = t;
+    }
+    if (what == 1 || what == 2) {
+      exit_event(tab.clock_exits[(static_cast<std::size_t>(l) * tab.origins + o) * 2 + irregular].pick(w[2]));
+    }
+  }
+
+  void exit_event(int k) {
+    switch (k) {
+      case kExitDeath:
+        ++c[L.natural_deaths + l];
+        exit_model();
+        break;
+      case kExitDeported:
+        ++c[L.pair_at(L.deportations, o, l)];
+        exit_model();
+        break;
+      case kExitReturn:
+        ++c[L.pair_at(L.returns, o, l)];
+        exit_model();
+        break;
+      case kExitOnward:
+        ++c[L.onward + l];
+        st = kAspiring;
+        since = t;
+        fl &= ~(flag::kEmployed | flag::kRejected);
+        p = kNone;
+        break;
+      default: break;
+    }
+  }
+
+  // Mechanisms 6-8 for a settled migrant, with this month's draws.
   void settle() {
-    const auto w = random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Settled);
+    const auto& w = settled_words();
     const int sector = fl & flag::kSectorMask;
     int irregular = st == kIrregular ? 1 : 0;
     // 6. Labour market.
@@ -212,33 +300,11 @@ struct AgentMonth {
     // 8. Exits: death, deportation, return, onward move.
     const int long_unemployed = !(fl & flag::kEmployed) && t - job_since >= long_months ? 1 : 0;
     const std::size_t k = ((static_cast<std::size_t>(l) * tab.origins + o) * 2 + irregular) * 2 + long_unemployed;
-    switch (tab.exits[k].pick(w[2])) {
-      case kExitDeath:
-        ++c[L.natural_deaths + l];
-        exit_model();
-        break;
-      case kExitDeported:
-        ++c[L.pair_at(L.deportations, o, l)];
-        exit_model();
-        break;
-      case kExitReturn:
-        ++c[L.pair_at(L.returns, o, l)];
-        exit_model();
-        break;
-      case kExitOnward:
-        ++c[L.onward + l];
-        st = kAspiring;
-        since = t;
-        fl &= ~(flag::kEmployed | flag::kRejected);
-        p = kNone;
-        break;
-      default: break;
-    }
+    exit_event(tab.exits[k].pick(w[2]));
   }
 
   void run(Agents& a, std::size_t i) {
     const int st0 = a.status[i];
-    if (st0 == kExited) return;
     id = a.id[i];
     o = a.origin[i];
     l = a.location[i];
@@ -248,6 +314,8 @@ struct AgentMonth {
     p = a.pathway[i];
     since = a.since[i];
     job_since = a.job_since[i];
+    wake = a.wake[i];
+    have_words = false;
     const int l0 = l, fl0 = fl;
 
     switch (st0) {
@@ -255,8 +323,14 @@ struct AgentMonth {
       case kApplied: decide(); break;
       case kWaiting: wait(); break;
       case kInTransit: travel(); break;
-      default: settle(); break;
+      default:
+        if (on_clock() && wake == t) wake_up();
+        else settle();
+        break;
     }
+    // Whoever ends the month employed and settled with nothing pending gets a fresh clock
+    // (the geometric distribution is memoryless, so redrawing is exact).
+    if (st != kExited && on_clock()) wake = redraw_clock();
 
     // Count the change of state.
     if (st != st0 || l != l0) {
@@ -286,6 +360,7 @@ struct AgentMonth {
     a.pathway[i] = static_cast<std::uint8_t>(p);
     a.since[i] = static_cast<std::int16_t>(since);
     a.job_since[i] = static_cast<std::int16_t>(job_since);
+    a.wake[i] = static_cast<std::int16_t>(wake);
     // A pending application takes part in next month's lottery.
     if (st == kApplied || (st == kIrregular && p != kNone)) {
       tickets.push_back(Ticket{lottery_ticket(seed, static_cast<std::uint32_t>(t + 1), id), id,
@@ -309,12 +384,51 @@ void Model::agent_pass() {
     counts.assign(layout_.total, 0);
     thread_tickets_[th].clear();
     thread_free_[th].clear();
-    AgentMonth am{scenario_, tables_, routes_, policy_, layout_, counts.data(), thread_tickets_[th],
+    AgentMonth am{scenario_, tables_, clock_, routes_, policy_, layout_, counts.data(), thread_tickets_[th],
                   thread_free_[th], seed_, t_, scenario_.n_countries(), scenario_.n_sectors(),
                   scenario_.behaviour.long_unemployment_months, scenario_.behaviour.give_up_months,
-                  0, 0, 0, 0, 0, 0, 0, 0, 0};
+                  0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    // Most agents are employed migrants whose event clock sleeps through the month. Each
+    // block of agents is first screened without branches (a loop the compiler vectorises):
+    // `busy` is set for every agent that has something to do this month; only those are
+    // visited. An irregular migrant sleeps only if no regularisation is open where it is.
+    const std::uint8_t* __restrict status = agents_.status.data();
+    const std::uint8_t* __restrict flags = agents_.flags.data();
+    const std::uint8_t* __restrict location = agents_.location.data();
+    const std::uint8_t* __restrict pathway = agents_.pathway.data();
+    const std::int16_t* __restrict wake = agents_.wake.data();
+    const std::uint8_t* __restrict reg_open = tables_.regularisation_open.data();
+    bool any_reg_open = false;
+    for (int l = 0; l < scenario_.n_countries(); ++l) any_reg_open = any_reg_open || reg_open[l];
+    const std::int16_t t = static_cast<std::int16_t>(t_);
+    constexpr std::size_t kBlock = 256;
+    const std::size_t blocks = (N + kBlock - 1) / kBlock;
+    alignas(64) std::uint8_t busy[kBlock];
 #pragma omp for schedule(static)
-    for (std::size_t i = 0; i < N; ++i) am.run(agents_, i);
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const std::size_t first = b * kBlock, n = std::min(kBlock, N - first);
+      const std::uint8_t* st = status + first;
+      const std::uint8_t* fl = flags + first;
+      const std::uint8_t* pw = pathway + first;
+      const std::int16_t* wk = wake + first;
+      const std::uint8_t irregular_sleeps = any_reg_open ? 0 : 1;
+      screen(st, fl, pw, wk, n, t, irregular_sleeps, busy);
+      for (std::size_t k = n; k < (n + 7) / 8 * 8; ++k) busy[k] = 0;
+      for (std::size_t k8 = 0; k8 < n; k8 += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, busy + k8, 8);
+        while (word) {  // each set byte is one busy agent
+          const std::size_t k = k8 + static_cast<std::size_t>(std::countr_zero(word)) / 8;
+          word &= word - 1;
+          const std::size_t i = first + k;
+          // With a regularisation open somewhere, an irregular migrant sleeps only elsewhere.
+          if (st[k] == kIrregular && (fl[k] & flag::kEmployed) && wk[k] > t && pw[k] == kNone &&
+              !reg_open[location[i]])
+            continue;
+          am.run(agents_, i);
+        }
+      }
+    }
   }
   // Threads beyond the current team (after a change of thread count) hold nothing.
   for (int th = omp_get_max_threads(); th < static_cast<int>(thread_counts_.size()); ++th) {

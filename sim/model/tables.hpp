@@ -5,10 +5,10 @@
 /// only looks values up. Each mechanism file (labour.cpp, choice.cpp, pathways.cpp,
 /// exits.cpp) fills its own part.
 
-#include <boost/random/discrete_distribution.hpp>
-
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/rng.hpp"
@@ -74,11 +74,37 @@ struct MonthTables {
   std::vector<Chance> separation;  ///< [l]
   std::vector<double> employment_prospect;  ///< [l * sectors + s]: steady-state employed share
 
-  // Mechanism 3: destination choice, per group (location, origin, sector).
-  std::vector<boost::random::discrete_distribution<int, double>> choice;  ///< [group]
+  // Mechanism 3: destination choice, per group (location, origin, sector). A group's
+  // cumulative weights and irregular-departure chances are computed the first time an
+  // agent of the group needs them in the month (ensure_group), by whichever thread gets
+  // there first: they are a pure function of the month's factors below, so the result
+  // does not depend on the thread.
+  std::vector<double> choice_cdf;       ///< [group * n + d]: cumulative choice weights (unnormalised)
   std::vector<std::uint8_t> choice_ok;  ///< [group]: at least one destination has weight
   std::vector<double> logsum;           ///< [group]: log sum of exp(utility)
   std::vector<double> home_utility;     ///< [origin * sectors + s] (countries only)
+  struct ChoiceFactors {
+    std::vector<double> income, income_log_max;       ///< [d * S + s], [s]
+    std::vector<double> network, network_inv, network_log_max;  ///< [o * n + d], [o]
+    std::vector<double> q, q_access, gain_inv;        ///< [(l * n + d) * S + s]
+    const struct ChoiceConstants* constants = nullptr;
+    double irregular_rate = 0, access_weight = 0;
+  } factors;
+  std::unique_ptr<std::atomic<std::uint8_t>[]> group_state;  ///< 0 to do, 1 being done, 2 ready
+  std::size_t group_state_size = 0;
+  void compute_group(std::size_t g);  // choice.cpp
+  void ensure_group(std::size_t g) {
+    auto& state = group_state[g];
+    if (state.load(std::memory_order_acquire) == 2) return;
+    std::uint8_t expected = 0;
+    if (state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+      compute_group(g);
+      state.store(2, std::memory_order_release);
+    } else {
+      while (state.load(std::memory_order_acquire) != 2) {
+      }
+    }
+  }
 
   // Mechanism 2: new movers' expected number per (origin, sector), persons.
   std::vector<double> mover_mean;  ///< [origin * sectors + s]
@@ -93,6 +119,7 @@ struct MonthTables {
   std::vector<std::int32_t> processing;     ///< [p]
   std::vector<std::uint8_t> pathway_open;   ///< [p]
   std::vector<std::vector<std::uint8_t>> regularisations;  ///< [l]: open regularisations there
+  std::vector<std::uint8_t> regularisation_open;  ///< [l]: any open regularisation there
   std::vector<Chance> take_up;              ///< [p]
   std::vector<std::int32_t> presence_before;  ///< [p]: month index from the start
 
@@ -103,14 +130,27 @@ struct MonthTables {
 
   // Mechanism 8: exits, [((l * origins + o) * 2 + irregular) * 2 + long_unemployed].
   std::vector<Exclusive<4>> exits;
+  /// Exits of an employed migrant whose clock woke for an exit candidate (clock.hpp): each
+  /// exit's probability this month divided by the clock's exit bound; [(l * origins + o) * 2 + irregular].
+  std::vector<Exclusive<4>> clock_exits;
 
   std::size_t group(int l, int o, int s) const {
     return (static_cast<std::size_t>(l) * origins + o) * sectors + s;
+  }
+  /// Destination for a uniform draw u in [0, 1): inversion of the group's cumulative weights.
+  int choose(std::size_t g, double u) const {
+    const double* cdf = &choice_cdf[g * static_cast<std::size_t>(n)];
+    const double x = u * cdf[n - 1];
+    int d = 0;
+    while (d < n - 1 && !(x < cdf[d])) ++d;
+    return d;
   }
   std::size_t dos(int d, int o, int s) const {
     return (static_cast<std::size_t>(d) * origins + o) * sectors + s;
   }
 };
+
+struct ClockBounds;
 
 /// The inputs every table builder reads.
 struct TableInputs {
@@ -121,13 +161,24 @@ struct TableInputs {
   const CounterLayout& layout;
   const std::vector<std::int64_t>& counts;  ///< state counts at the start of the month
   const std::vector<Ticket>& tickets;       ///< pending applications' tickets for this month
+  const ClockBounds& clock;
   Month month;
   int t;  ///< months since the start
 };
 
+/// Terms of the choice utilities that do not change during a run (choice.cpp).
+struct ChoiceConstants {
+  int n = 0;
+  std::vector<double> distance;  ///< [l * n + d]: exp(-distance_weight ln(dist / 1000 km)) / max over d
+  std::vector<double> distance_log_max;  ///< [l]: the max taken out
+  std::vector<double> language;  ///< [o * n + d]: exp(language_weight [common]) / max
+  double language_log_max = 0;
+  void build(const Scenario& s);
+};
+
 void build_labour_tables(const TableInputs& in, MonthTables& out);      // labour.cpp
 void build_pathway_tables(const TableInputs& in, MonthTables& out);     // pathways.cpp
-void build_choice_tables(const TableInputs& in, MonthTables& out);      // choice.cpp
+void build_choice_tables(const TableInputs& in, const ChoiceConstants& k, MonthTables& out);  // choice.cpp
 void build_exit_tables(const TableInputs& in, MonthTables& out);        // exits.cpp
 void build_journey_tables(const TableInputs& in, MonthTables& out);     // journeys.cpp
 

@@ -1,0 +1,112 @@
+// Event clocks (model/clock.hpp): employed migrants sleep between candidate months drawn
+// from a bound, and candidates are thinned to the month's true hazards. These tests check
+// that the monthly rates stay exact over many months, when hazards change mid-run, and
+// that the waiting times are geometric.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "model/clock.hpp"
+#include "support/model_run.hpp"
+
+using namespace migsim;
+using namespace migsim::test;
+
+namespace {
+constexpr int AAA = 0, BBB = 1;
+}
+
+TEST_CASE("clock bounds cover every hazard of the run, events included") {
+  const Scenario s = load(base_yaml(12) + quiet_behaviour("job_separation_rate: 0.02, natural_mortality: 0.001, "
+                                                          "return_rate: 0.003, return_irregular_factor: 2, onward_rate: 0.004") +
+                          "events:\n  - {date: 2020-06, country: BBB, set: {deportation_rate: 0.05}}\n");
+  ClockBounds c;
+  c.build(s);
+  CHECK(c.exit[c.at(BBB, 0)] == doctest::Approx(0.001 + 0.003 + 0.004));
+  CHECK(c.exit[c.at(BBB, 1)] == doctest::Approx(0.001 + 0.05 + 0.006 + 0.004));
+  CHECK(c.any[c.at(BBB, 1)] == doctest::Approx(1 - 0.98 * (1 - 0.061)));
+  CHECK(c.exit[c.at(AAA, 1)] == doctest::Approx(0.011));
+}
+
+TEST_CASE("clock waiting times are geometric with the class's probability") {
+  const Scenario s = load(base_yaml(2) + quiet_behaviour("job_separation_rate: 0.05"));
+  ClockBounds c;
+  c.build(s);
+  const double q = c.any[c.at(AAA, 0)];
+  REQUIRE(q == doctest::Approx(0.05));
+  // Mean of waits (1..) over 20000 draws: 1/q = 20, sd of the mean sqrt((1-q)/q^2/n) = 0.138.
+  double sum = 0, first = 0;
+  const int n = 20000;
+  for (std::uint32_t id = 0; id < static_cast<std::uint32_t>(n); ++id) {
+    KeyedStream rs(3, 5, id, Purpose::Clock);
+    const int wait = c.next_wake(rs, 5, c.at(AAA, 0)) - 5;
+    REQUIRE(wait >= 1);
+    sum += wait;
+    first += wait == 1;
+  }
+  CHECK(within_sd(sum / n, 1 / q, std::sqrt((1 - q) / (q * q) / n)));
+  CHECK(within_sd(first / n, q, std::sqrt(q * (1 - q) / n)));
+}
+
+TEST_CASE("job losses stay at job_separation_rate month after month") {
+  // No vacancies (nobody is hired back), no exits: employed(t) should follow
+  // employed(t-1) x (1 - 0.03) month by month.
+  const std::string y = with(with(base_yaml(24), "vacancies: {farm: 5000, office: 5000}", "vacancies: {farm: 0, office: 0}"),
+                             "gdp_pc_ppp: 48000, unemployment: 0.05", "gdp_pc_ppp: 48000, unemployment: 0.0");
+  Run r(y + quiet_behaviour("job_separation_rate: 0.03") + "initial_stock: {CCC: {AAA: 200000}}\n");
+  const auto& L = r.L();
+  auto employed = [&](int t) {
+    return double(r.at(t, L.labour_at(2, 0, 0, 1)) + r.at(t, L.labour_at(2, 1, 0, 1)));
+  };
+  double before = 200000;
+  for (int t = 0; t < 24; ++t) {
+    const double now = employed(t);
+    CAPTURE(t);
+    CHECK(within_sd(before - now, 0.03 * before, std::sqrt(before * 0.03 * 0.97)));
+    before = now;
+  }
+  CHECK(r.total(L.hires) == 0);
+}
+
+TEST_CASE("exits follow the hazard when an event changes it mid-run") {
+  // Irregular employed migrants in BBB; deportation rises from 0.01 to 0.04 in month 12.
+  // Clocks drawn before the change must still give the new rate from month 12 on.
+  const std::string y = with(with(base_yaml(24), "vacancies: {farm: 1000, office: 1000}}",
+                                  "vacancies: {farm: 0, office: 0}, deportation_rate: 0.01}"),
+                             "gdp_pc_ppp: 12000, unemployment: 0.05", "gdp_pc_ppp: 12000, unemployment: 0.0");
+  Run r(y + quiet_behaviour() + R"(initial_stock: {BBB: {AAA: 300000}}
+initial_irregular_share: {BBB: 1.0}
+events:
+  - {date: 2021-01, country: BBB, set: {deportation_rate: 0.04}}
+)");
+  const auto& L = r.L();
+  double present = 300000;
+  for (int t = 0; t < 24; ++t) {
+    const double rate = t < 12 ? 0.01 : 0.04;
+    const double deported = double(r.at(t, L.pair_at(L.deportations, AAA, BBB)));
+    CAPTURE(t);
+    CHECK(within_sd(deported, rate * present, std::sqrt(present * rate * (1 - rate))));
+    present -= deported;
+  }
+}
+
+TEST_CASE("a migrant hired back gets a clock, and the unemployed are drawn every month") {
+  // Plenty of vacancies: the unemployed are hired at once and then lose jobs at 0.05; the
+  // steady state has about 0.05 / (1 + 0.05) unemployed at a month's end... here simply
+  // check that separations match 0.05 x employed at the start of each month.
+  Run r(base_yaml(12) + quiet_behaviour("job_separation_rate: 0.05") + "initial_stock: {CCC: {AAA: 50000}}\n");
+  const auto& L = r.L();
+  Model fresh(*r.scenario, 7);
+  auto employed_at = [&](const std::vector<std::int64_t>& c) {
+    return double(c[L.labour_at(2, 0, 0, 1)] + c[L.labour_at(2, 1, 0, 1)]);
+  };
+  double employed = employed_at(fresh.counts());
+  for (int t = 0; t < 12; ++t) {
+    const double hires = double(r.at(t, L.hires_at(2, 0)) + r.at(t, L.hires_at(2, 1)));
+    const double now = employed_at(r.months[static_cast<std::size_t>(t)].counts);
+    const double lost = employed + hires - now;
+    CAPTURE(t);
+    CHECK(within_sd(lost, 0.05 * employed, std::sqrt(employed * 0.05 * 0.95)));
+    employed = now;
+  }
+}
