@@ -153,3 +153,28 @@ def test_sigterm_stops_without_a_partial_file(tmp_path):
     assert proc.returncode == 1, err
     assert "interrupted by" in err and "no output written" in err
     assert os.listdir(tmp_path) == ["big.yaml"]
+
+
+def test_other_examples_identical_at_1_and_2_threads(tmp_path):
+    andes = SOURCE / "configs" / "examples" / "andes.yaml"
+    migsim("run", andes, "-o", tmp_path / "a1.h5", "--threads", 1, "--quiet", check=0)
+    migsim("run", andes, "-o", tmp_path / "a2.h5", "--threads", 2, "--quiet", check=0)
+    assert_same_data(tmp_path / "a1.h5", tmp_path / "a2.h5")
+
+
+def test_policy_variant_builds_on_its_base(tmp_path, example_run):
+    """corridor-labour-pathways.yaml extends corridor.yaml: same countries and base
+    pathways, plus its own, and the variant's levers show in the output."""
+    variant = SOURCE / "configs" / "examples" / "corridor-labour-pathways.yaml"
+    out = tmp_path / "variant.h5"
+    migsim("run", variant, "-o", out, "--quiet", check=0)
+    base = xr.open_dataset(example_run, engine="h5netcdf")
+    var = xr.open_dataset(out, engine="h5netcdf")
+    assert list(var.location.values) == list(base.location.values)
+    assert list(var.pathway.values) == list(base.pathway.values) + ["mex-services-visa"]
+    q = var.quota.sel(pathway="usa-seasonal-agriculture")
+    assert int(q.sel(time="2011-12-01")) == 6000 and int(q.sel(time="2012-01-01")) == 20000
+    assert int(var.quota.sel(pathway="mex-services-visa", time="2012-12-01")) == 0  # not open yet
+    assert int(var.admissions.sel(pathway="mex-services-visa").sum()) > 0
+    assert var.attrs["scenario_files"].endswith("corridor-labour-pathways.yaml")
+    assert "corridor.yaml" in var.attrs["scenario_files"]
