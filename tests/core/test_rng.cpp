@@ -110,3 +110,21 @@ TEST_CASE("Boost distributions driven by the keyed stream are reproducible and r
   }
   CHECK(std::fabs(sum / 4000 - 50.0) < 5 * 0.112);
 }
+
+#include "core/philox_batch.hpp"
+
+TEST_CASE("the batched Philox gives random_block's words for every id") {
+  for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{7}, std::uint64_t{0xFFFFFFFFFFFFFFFFull}}) {
+    std::vector<std::uint32_t> ids;
+    for (std::uint32_t i = 0; i < 1000; ++i) ids.push_back(i * 2654435761u);
+    std::vector<std::uint32_t> out(4 * ids.size());
+    random_blocks(seed, 17, Purpose::Settled, ids.data(), ids.size(), out.data());
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      const auto w = random_block(seed, 17, ids[k], Purpose::Settled);
+      for (std::size_t j = 0; j < 4; ++j) {
+        CAPTURE(k);
+        REQUIRE(out[j * ids.size() + k] == w[j]);
+      }
+    }
+  }
+}

@@ -1,0 +1,20 @@
+#pragma once
+/// @file philox_batch.hpp
+/// Philox4x32-10 for many ids at once, in a form the compiler vectorises: the same words as
+/// random_block(seed, month, ids[k], purpose, 0) in rng.hpp (tests check every word against
+/// Random123), computed for a block of agents in SIMD lanes. The function is compiled for
+/// several instruction sets and the best one is chosen at run time; integer arithmetic
+/// makes the result identical on all of them.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/rng.hpp"
+
+namespace migsim {
+
+/// out[j * n + k] = word j of random_block(seed, month, ids[k], purpose, 0), j = 0..3.
+void random_blocks(std::uint64_t seed, std::uint32_t month, Purpose purpose, const std::uint32_t* ids,
+                   std::size_t n, std::uint32_t* out);
+
+}  // namespace migsim
