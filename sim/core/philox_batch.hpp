@@ -2,9 +2,9 @@
 /// @file philox_batch.hpp
 /// Philox4x32-10 for many ids at once, in a form the compiler vectorises: the same words as
 /// random_block(seed, month, ids[k], purpose, 0) in rng.hpp (tests check every word against
-/// Random123), computed for a block of agents in SIMD lanes. The function is compiled for
-/// several instruction sets and the best one is chosen at run time; integer arithmetic
-/// makes the result identical on all of them.
+/// Random123), computed for a block of agents in SIMD lanes (as wide as the build's
+/// instruction set allows: see MIGSIM_NATIVE). Integer arithmetic makes the result
+/// identical on every instruction set.
 
 #include <cstddef>
 #include <cstdint>
