@@ -152,9 +152,12 @@ struct AgentMonth {
       since = t;
       if (tab.processing[p] == 0) arrive();
     } else {
+      // Rejected: decide again at once (apply again, or leave irregularly), so that a
+      // pathway's queue does not empty every other month.
       st = kAspiring;
       fl |= flag::kRejected;
       d = p = kNone;
+      aspire();
     }
   }
 

@@ -77,6 +77,12 @@ TEST_CASE("mechanism 4: a capped pathway admits exactly min(quota, pending appli
     pending_before = r.stock(t, AAA, AAA, Status::Applied);
   }
   CHECK(pending_before > 50);  // oversubscribed, so the cap was binding
+  // Once oversubscribed, the quota is used in full every month: rejected applicants apply
+  // again in the month they are turned down rather than sitting a month out.
+  for (int t = 3; t < 12; ++t) {
+    CAPTURE(t);
+    CHECK(r.at(t, L.admissions) == 50);
+  }
   // Admitted applicants wait processing_months, then arrive with a job (labour visa).
   CHECK(r.at(0, L.arrivals_at(AAA, CCC, 0)) == 0);
   CHECK(r.at(2, L.arrivals_at(AAA, CCC, 0)) == 0);  // admitted at month 1, travel at month 3
