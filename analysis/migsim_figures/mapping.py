@@ -1,0 +1,122 @@
+"""Map of the Americas coloured by the change in migrant stock.
+
+Country outlines come from Natural Earth's 1:110m countries shipped inside Debian's
+python3-geopandas (`geopandas.datasets.get_path("naturalearth_lowres")`), so the map works
+offline. At that scale small island states (Barbados, Grenada, Saint Lucia, ...) have no
+outline; a modelled country without one is named in the figure's footer and flagged in the
+CSV (column `on_map`).
+"""
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+import matplotlib.colors as mcolors
+from matplotlib.cm import ScalarMappable
+import numpy as np
+import pandas as pd
+
+from . import measures as M
+from . import style as S
+from .figures import footer_lines, names, period
+from .stats import band, centre
+
+#: Lambert azimuthal equal-area centred on the Americas: areas compare fairly on a choropleth.
+PROJECTION = "+proj=laea +lat_0=10 +lon_0=-80 +datum=WGS84 +units=m +no_defs"
+AMERICAS = ("North America", "South America")
+#: Class edges of the percent change. Ratios 0.5/2, 0.8/1.25 and 0.95/1.05 mirror each other;
+#: the classes below -50% and above +100% are open-ended.
+BINS = [-50, -20, -5, 5, 25, 100]
+
+
+def world():
+    import geopandas as gpd
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # geopandas 0.12 warns that the datasets will move
+        return gpd.read_file(gpd.datasets.get_path("naturalearth_lowres"))
+
+
+def main_part(geom):
+    """The largest polygon of a country (mainland USA rather than Alaska plus Hawaii)."""
+    if geom.geom_type == "MultiPolygon":
+        return max(geom.geoms, key=lambda g: g.area)
+    return geom
+
+
+def fig_map(exp):
+    stock = exp.measure(M.stock_by_location)  # (rep, time, location)
+    start = stock.isel(time=0, drop=True)
+    end = stock.isel(time=-1, drop=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = 100 * (end - start) / start.where(start > 0)
+    nm = names(exp)
+    locs = [str(x) for x in stock["location"].values]
+    first, last = period(exp)
+
+    w = world()
+    outlines = w.set_index("iso_a3")
+    rows = []
+    for loc in locs:
+        row = {"location": loc, "country": nm.get(loc, loc), "on_map": loc in outlines.index}
+        for key, da in (("start", start), ("end", end), ("change", end - start), ("change_pct", pct)):
+            v = da.sel(location=loc)
+            row[key] = float(centre(v))
+            if exp.n_runs > 1:
+                b = band(v)
+                row[f"{key}_q05"], row[f"{key}_q95"] = float(b["q05"]), float(b["q95"])
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    df["n_runs"] = exp.n_runs
+
+    americas = w[w["continent"].isin(AMERICAS)].to_crs(PROJECTION)
+    modelled = americas[americas["iso_a3"].isin(locs)].merge(
+        df[["location", "change_pct"]], left_on="iso_a3", right_on="location")
+    missing = [loc for loc in locs if loc not in set(americas["iso_a3"])]
+
+    fig, ax = S.new_figure(3.9)
+    cmap, norm = classes()
+    americas.plot(ax=ax, color=S.LIGHT_GREY, edgecolor="white", linewidth=0.3)
+    modelled.plot(ax=ax, column="change_pct", cmap=cmap, norm=norm, edgecolor="#404040", linewidth=0.35)
+    # Frame the modelled countries (their main landmass), with a margin.
+    if len(modelled):
+        bounds = np.array([main_part(g).bounds for g in modelled.geometry])
+        x0, y0 = bounds[:, 0].min(), bounds[:, 1].min()
+        x1, y1 = bounds[:, 2].max(), bounds[:, 3].max()
+        mx, my = 0.06 * (x1 - x0), 0.06 * (y1 - y0)
+        ax.set_xlim(x0 - mx, x1 + mx)
+        ax.set_ylim(y0 - my, y1 + my)
+    unlabelled = []
+    for geom, loc, val in zip(modelled.geometry, modelled["iso_a3"], modelled["change_pct"]):
+        part = main_part(geom)
+        if part.area < 2.0e11:  # smaller than about 450 km square: no room for a label
+            unlabelled.append(f"{loc} {val:+.0f}%".replace("-", "\u2212") if np.isfinite(val) else loc)
+            continue
+        p = part.representative_point()
+        rgba = cmap(norm(val)) if np.isfinite(val) else (1, 1, 1, 1)
+        dark = (0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2]) < 0.5
+        text = f"{loc}\n{val:+.0f}%".replace("-", "\u2212") if np.isfinite(val) else loc
+        ax.text(p.x, p.y, text, ha="center", va="center", fontsize=5.2,
+                color="white" if dark else "black", linespacing=1.0)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    sm = ScalarMappable(norm=norm, cmap=cmap)
+    cb = fig.colorbar(sm, ax=ax, orientation="horizontal", fraction=0.045, pad=0.02, aspect=30,
+                      ticks=BINS, spacing="uniform", extend="both", extendfrac=0.12)
+    cb.ax.set_xticklabels([f"{b:+d}".replace("-", "\u2212").replace("+0", "0") for b in BINS])
+    cb.ax.tick_params(labelsize=6)
+    cb.set_label(f"Change in migrants living in the country, {first} to {last} (%)")
+    cb.outline.set_visible(False)
+    note = ("Grey: not in the scenario. Map: Natural Earth 1:110m (small islands have no outline"
+            + (f"; not on the map: {', '.join(missing)}" if missing else "") + ").")
+    if unlabelled:
+        note += " Too small to label: " + ", ".join(sorted(unlabelled)) + "."
+    S.title(fig, f"Change in migrant stock across the Americas, {first[:4]}-{last[:4]}")
+    S.footer(fig, footer_lines(exp, note))
+    return fig, df
+
+
+def classes():
+    """Colour classes for the percent change, symmetric in ratio (x0.8 and x1.25 mirror each other)."""
+    colours = matplotlib.colormaps["PuOr_r"](np.linspace(0.04, 0.96, len(BINS) + 1))
+    cmap = mcolors.ListedColormap(colours[1:-1]).with_extremes(under=colours[0], over=colours[-1])
+    return cmap, mcolors.BoundaryNorm(BINS, cmap.N)
