@@ -51,3 +51,27 @@ clean:
 .PHONY: bench
 bench: deps build
 	$(PYTHON) bench/run_bench.py
+
+# --- figures (issue 5) ---
+# Figures and the policy brief from migsim output files, by analysis/migsim_figures
+# (docs/figures.md). FILE may be a single run, an ensemble (migsim sweep) or a comparison
+# (migsim compare); BASE and POLICY two runs, or BASE one comparison file holding both.
+FILE      ?= outputs/americas.h5
+FIGDIR    ?= outputs/figures
+BRIEF     ?= outputs/brief.pdf
+FIGURES   := PYTHONPATH=$(CURDIR)/analysis MPLBACKEND=Agg $(PYTHON) -m migsim_figures
+DEPS_FIGURES := python3-xarray python3-h5netcdf python3-h5py python3-pandas python3-matplotlib \
+                python3-geopandas python3-yaml python3-pytest
+
+.PHONY: figures brief deps-figures
+
+deps-figures:
+	@tools/install-deps.sh $(DEPS_FIGURES)
+
+figures: deps-figures
+	$(FIGURES) figures $(FILE) -o $(FIGDIR)
+
+brief: deps-figures
+	@test -n "$(BASE)" || { echo "usage: make brief BASE=base.h5 POLICY=policy.h5 [BRIEF=$(BRIEF)]"; \
+	  echo "       make brief BASE=comparison.h5   (a migsim compare file holds both)"; exit 2; }
+	$(FIGURES) brief $(BASE) $(POLICY) -o $(BRIEF)

@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from . import measures as M
 from . import style as S
 from .figures import (difference_how, experiment_line, fig_arrivals, fig_difference, fig_edges,
-                      fig_pathway_quota, fig_shortages, harmonise, period, shortage_shares)
+                      fig_pathway_quota, fig_shortages, harmonise, period)
 from .load import REP, Experiment, FileError, open_source
 from .stats import band, centre, paired_difference
 
@@ -286,7 +286,7 @@ def place(page, img: np.ndarray, left_in: float, top_in: float, width_in: float)
     W, H = page.get_size_inches()
     h_in = width_in * img.shape[0] / img.shape[1]
     ax = page.add_axes([left_in / W, 1 - (top_in + h_in) / H, width_in / W, h_in / H])
-    ax.imshow(img, interpolation="lanczos")
+    ax.imshow(img, interpolation="none")  # embeds the 300 dpi pixels as they are
     ax.set_axis_off()
     return top_in + h_in
 
@@ -414,9 +414,7 @@ def make_brief(base_path: str, policy_path: str | None, out: str, base_label=Non
     # Page 3: pathways and shortages side by side, and how the scenarios' inputs differ.
     p = new_page(3, base, policy)
     y = heading(p, 0.55, "Pathways and labour shortages: baseline and policy", 11)
-    vmax = max(100.0, *[float(np.nanmax(centre(shortage_shares(e)[2]).values)) for e in (base, policy)])
-    y = side_by_side(p, y, base, policy, [lambda e: fig_pathway_quota(e)[0],
-                                          lambda e: fig_shortages(e, vmax=vmax)[0]])
+    y = side_by_side(p, y, base, policy, [lambda e: fig_pathway_quota(e)[0], lambda e: fig_shortages(e)[0]])
     y = heading(p, y + 0.15, "What differs between the scenarios (inputs)", 10)
     if inputs is None:
         y = paragraph(p, y, "The file does not record each scenario's text, so their inputs cannot be "

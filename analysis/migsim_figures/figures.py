@@ -97,9 +97,10 @@ def time_axis(ax, exp: Experiment, partial: list[int] = ()) -> None:
     ax.set_xticks(year_x(exp, years)[::step])
     ax.set_xticklabels([f"{y}*" if y in partial else str(y) for y in years[::step]])
     ax.set_xticks([pd.Timestamp(year=y, month=1, day=1) for y in years[1:]], minor=True)
-    ax.tick_params(axis="x", which="major", length=0, pad=3)
-    ax.tick_params(axis="x", which="minor", length=3)
-    ax.grid(axis="x", visible=False)
+    for a in ax.get_shared_x_axes().get_siblings(ax):
+        a.tick_params(axis="x", which="major", length=0, pad=3)
+        a.tick_params(axis="x", which="minor", length=3)
+        a.grid(axis="x", visible=False)
 
 
 def partial_years(exp: Experiment) -> list[int]:
@@ -165,7 +166,7 @@ def fig_stock_by_destination(exp: Experiment):
                          labels=[lab for lab, _ in series], alpha=0.9, lw=0)
             line_band(ax, t, total, "black", label="LAC total" + band_note, lw=1.0)
             tc = centre(total).values
-            ax.annotate(S.fmt_persons(tc[0]), (t[0], tc[0]), xytext=(2, 3), textcoords="offset points",
+            ax.annotate(S.fmt_persons(tc[0]), (t[0], tc[0]), xytext=(5, 3), textcoords="offset points",
                         fontsize=6.5, fontweight="bold")
             ax.annotate(S.fmt_persons(tc[-1]), (t[-1], tc[-1]), xytext=(-2, 3), textcoords="offset points",
                         ha="right", fontsize=6.5, fontweight="bold")
@@ -216,8 +217,10 @@ def fig_corridors(exp: Experiment, n: int = 10):
     rows = []
     for rank, i in enumerate(order, 1):
         o, loc = start["corridor"].values[i]
-        row = {"rank": rank, "origin": o, "location": loc,
-               "label": f"{nm.get(o, o)} → {nm.get(loc, loc)}"}
+        label = f"{nm.get(o, o)} → {nm.get(loc, loc)}"
+        if len(label) > 26:  # long pairs take two lines, keeping the plot wide enough
+            label = label.replace(" → ", " →\n")
+        row = {"rank": rank, "origin": o, "location": loc, "label": label}
         for nmx, da in (("start", start), ("end", end), ("change", change)):
             v = da.isel(corridor=i)
             if exp.n_runs == 1:
@@ -233,7 +236,7 @@ def fig_corridors(exp: Experiment, n: int = 10):
     s1 = df["end"] if exp.n_runs == 1 else df["end_median"]
     dc = df["change"] if exp.n_runs == 1 else df["change_median"]
 
-    fig, ax = S.new_figure(1.15 + 0.22 * len(df))
+    fig, ax = S.new_figure(1.15 + 0.22 * len(df) + 0.07 * df["label"].str.contains("\n").sum())
     y = np.arange(len(df))[::-1]
     # Log axis: corridors span several orders of magnitude; each row's change is also written out.
     lo = float(np.nanmin(np.r_[s0[s0 > 0], s1[s1 > 0]])) / 1.6
@@ -269,8 +272,8 @@ def fig_corridors(exp: Experiment, n: int = 10):
     ax.set_xlabel("Migrants in the corridor (persons, log scale)")
     ax.text(1.01, len(df) - 0.3, "Change", transform=ax.get_yaxis_transform(), fontsize=6,
             fontweight="bold", va="bottom")
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, title=None, handletextpad=0.2,
-              columnspacing=1.0, borderaxespad=0.2)
+    ax.legend(loc="lower left", bbox_to_anchor=(-0.02, 1.0), ncols=2, title=None, handletextpad=0.1,
+              columnspacing=0.8, borderaxespad=0.2)
     S.title(fig, f"Largest migration corridors, {first[:4]} and {last[:4]}")
     S.footer(fig, footer_lines(exp, "Migrants from the origin living in the destination at the end of "
                                     "the first and last month; change over the period at right.",
@@ -464,9 +467,9 @@ def fig_pathway_quota(exp: Experiment):
             right = max(u, d if d <= xmax else 0)
             ax.text(right + 0.03 * xmax, yi, f"{u:.0f}%", fontsize=5.8, va="center", ha="left",
                     color="#1a1a1a", zorder=5)
-        if d > xmax:
-            ax.text(xmax - 4, yi + 0.36, f"applied {d:.0f}%", fontsize=5.5, ha="right", va="center",
-                    color=S.OKABE_ITO["vermillion"])
+        if d > xmax:  # off the scale: the marker sits at the edge, its value beyond it
+            ax.text(1.035, yi, f"{d:,.0f}%", transform=ax.get_yaxis_transform(), fontsize=5.5,
+                    ha="left", va="center", color=S.OKABE_ITO["vermillion"])
     ax.axvline(100, color="black", lw=0.8, ls=":", zorder=1)
     ax.set_yticks(y)
     ax.set_yticklabels([f"{p}\n{c}, {S.KIND_LABELS.get(k, k).lower()}"
@@ -505,8 +508,7 @@ def shortage_shares(exp: Experiment) -> tuple[xr.DataArray, xr.DataArray, xr.Dat
     return h, v, 100 * h / v.where(v > 0)
 
 
-def fig_shortages(exp: Experiment, vmax: float | None = None):
-    """vmax: top of the colour scale (default: 100% or the largest share), to match another figure."""
+def fig_shortages(exp: Experiment):
     h, v, share = shortage_shares(exp)
     nm = names(exp)
     locs = [str(x) for x in exp.ds["location"].values]
@@ -517,13 +519,9 @@ def fig_shortages(exp: Experiment, vmax: float | None = None):
     cols = sectors + ["all sectors"]
     rows_l = locs + ["all countries"]
     mat = med.sel(location=rows_l, sector=cols).values
-    if vmax is None:
-        vmax = max(100.0, float(np.nanmax(mat)) if np.isfinite(mat).any() else 100.0)
 
     fig, ax = S.new_figure(1.45 + 0.26 * len(rows_l) + (0.1 if b is not None else 0))
-    import matplotlib.colors as mcolors
-    cmap = matplotlib_cmap()
-    norm = mcolors.Normalize(0, vmax)
+    cmap, norm = shortage_colours()
     masked = np.ma.masked_invalid(mat)
     ax.set_facecolor(S.LIGHT_GREY)
     im = ax.imshow(masked, cmap=cmap, norm=norm, aspect="auto")
@@ -552,7 +550,8 @@ def fig_shortages(exp: Experiment, vmax: float | None = None):
     for sp in ax.spines.values():
         sp.set_visible(False)
     ax.tick_params(length=0)
-    cb = fig.colorbar(im, ax=ax, orientation="vertical", fraction=0.05, pad=0.02, aspect=25)
+    cb = fig.colorbar(im, ax=ax, orientation="vertical", fraction=0.05, pad=0.02, aspect=25, extend="max",
+                      ticks=[0, 25, 50, 75, 100, 125, 150])
     cb.set_label("Vacancies filled by migrants (%)")
     cb.outline.set_visible(False)
 
@@ -577,9 +576,16 @@ def fig_shortages(exp: Experiment, vmax: float | None = None):
     return fig, df
 
 
-def matplotlib_cmap():
+#: One fixed colour scale for every shortage figure, so two figures compare by eye: 0-150%,
+#: darker = more of the vacancies filled; above 150% takes the darkest colour (the number says how much).
+SHORTAGE_MAX = 150.0
+
+
+def shortage_colours():
     import matplotlib
-    return matplotlib.colormaps["cividis"]
+    import matplotlib.colors as mcolors
+    cmap = matplotlib.colormaps["YlGnBu"].with_extremes(over="#081d58")  # ColorBrewer, colour-blind safe
+    return cmap, mcolors.Normalize(0, SHORTAGE_MAX)
 
 
 # --------------------------------------------------------------------------- 8. difference
@@ -656,8 +662,7 @@ def harmonise(figs) -> None:
     """Give corresponding axes of figures of the same kind (one per scenario) the same limits.
 
     Lines and bars only: each pair of axes gets the union of their limits, and axes labelled by
-    persons_axis are relabelled for the new range. Colour scales are matched by the caller
-    (fig_shortages' vmax).
+    persons_axis are relabelled for the new range. (Shortage colours use one fixed scale anyway.)
     """
     plain = [[a for a in f.axes if a.get_label() != "<colorbar>"] for f in figs]
     if len({len(p) for p in plain}) != 1:

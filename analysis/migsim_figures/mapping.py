@@ -73,30 +73,23 @@ def fig_map(exp):
         df[["location", "change_pct"]], left_on="iso_a3", right_on="location")
     missing = [loc for loc in locs if loc not in set(americas["iso_a3"])]
 
-    fig, ax = S.new_figure(3.9)
+    # Frame the modelled countries (their main landmass: mainland USA, not Hawaii), with a margin.
+    frame = [main_part(g).bounds for g in modelled.geometry] or [americas.total_bounds]
+    bounds = np.array(frame)
+    x0, y0, x1, y1 = bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()
+    mx, my = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
+    x0, x1, y0, y1 = x0 - mx, x1 + mx, y0 - my, y1 + my
+    map_w = S.COLUMN_IN - 0.15
+    map_h = float(np.clip(map_w * (y1 - y0) / (x1 - x0), 1.8, 4.8))
+    fig, ax = S.new_figure(map_h + 1.5)
     cmap, norm = classes()
     americas.plot(ax=ax, color=S.LIGHT_GREY, edgecolor="white", linewidth=0.3)
-    modelled.plot(ax=ax, column="change_pct", cmap=cmap, norm=norm, edgecolor="#404040", linewidth=0.35)
-    # Frame the modelled countries (their main landmass), with a margin.
-    if len(modelled):
-        bounds = np.array([main_part(g).bounds for g in modelled.geometry])
-        x0, y0 = bounds[:, 0].min(), bounds[:, 1].min()
-        x1, y1 = bounds[:, 2].max(), bounds[:, 3].max()
-        mx, my = 0.06 * (x1 - x0), 0.06 * (y1 - y0)
-        ax.set_xlim(x0 - mx, x1 + mx)
-        ax.set_ylim(y0 - my, y1 + my)
-    unlabelled = []
-    for geom, loc, val in zip(modelled.geometry, modelled["iso_a3"], modelled["change_pct"]):
-        part = main_part(geom)
-        if part.area < 2.0e11:  # smaller than about 450 km square: no room for a label
-            unlabelled.append(f"{loc} {val:+.0f}%".replace("-", "\u2212") if np.isfinite(val) else loc)
-            continue
-        p = part.representative_point()
-        rgba = cmap(norm(val)) if np.isfinite(val) else (1, 1, 1, 1)
-        dark = (0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2]) < 0.5
-        text = f"{loc}\n{val:+.0f}%".replace("-", "\u2212") if np.isfinite(val) else loc
-        ax.text(p.x, p.y, text, ha="center", va="center", fontsize=5.2,
-                color="white" if dark else "black", linespacing=1.0)
+    modelled.plot(ax=ax, column="change_pct", cmap=cmap, norm=norm, edgecolor="#404040", linewidth=0.35,
+                  missing_kwds={"color": "white", "edgecolor": "#404040", "hatch": "/////", "linewidth": 0.35})
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    unlabelled = label_countries(ax, modelled, cmap, norm, units_per_pt=max((x1 - x0) / map_w,
+                                                                             (y1 - y0) / map_h) / 72)
     ax.set_axis_off()
     ax.set_aspect("equal")
     sm = ScalarMappable(norm=norm, cmap=cmap)
@@ -106,13 +99,45 @@ def fig_map(exp):
     cb.ax.tick_params(labelsize=6)
     cb.set_label(f"Change in migrants living in the country, {first} to {last} (%)")
     cb.outline.set_visible(False)
-    note = ("Grey: not in the scenario. Map: Natural Earth 1:110m (small islands have no outline"
+    undefined = df.loc[~np.isfinite(df["change_pct"]), "location"].tolist()
+    note = ("Grey: not in the scenario. "
+            + (f"Hatched: no migrants at the start, so no percent change ({', '.join(undefined)}). "
+               if undefined else "")
+            + "Map: Natural Earth 1:110m (small islands have no outline"
             + (f"; not on the map: {', '.join(missing)}" if missing else "") + ").")
     if unlabelled:
-        note += " Too small to label: " + ", ".join(sorted(unlabelled)) + "."
+        note += " No room for a label: " + ", ".join(sorted(unlabelled)) + "."
     S.title(fig, f"Change in migrant stock across the Americas, {first[:4]}-{last[:4]}")
     S.footer(fig, footer_lines(exp, note))
     return fig, df
+
+
+def label_countries(ax, modelled, cmap, norm, units_per_pt: float, size: float = 5.2) -> list[str]:
+    """Write 'ISO3 / +12%' on each country where it fits, biggest countries first.
+
+    A label that would stick out of its country or overlap one already written is left out;
+    the returned list ('PAN +72%', ...) goes into the footer instead.
+    """
+    from shapely.geometry import box
+
+    placed, left_out = [], []
+    for geom, loc, val in sorted(zip(modelled.geometry, modelled["iso_a3"], modelled["change_pct"]),
+                                 key=lambda r: -main_part(r[0]).area):
+        text = (f"{loc}\n{val:+.0f}%" if np.isfinite(val) else loc).replace("-", "\u2212")
+        part = main_part(geom)
+        p = part.representative_point()
+        w = max(S.text_width_pt(line, size) for line in text.split("\n")) * units_per_pt * 1.1
+        h = 2.1 * size * units_per_pt
+        label = box(p.x - w / 2, p.y - h / 2, p.x + w / 2, p.y + h / 2)
+        if part.intersection(label).area < 0.7 * label.area or any(label.intersects(b) for b in placed):
+            left_out.append(text.replace("\n", " "))
+            continue
+        placed.append(label)
+        rgba = cmap(norm(val)) if np.isfinite(val) else (1, 1, 1, 1)
+        dark = (0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2]) < 0.5
+        ax.text(p.x, p.y, text, ha="center", va="center", fontsize=size,
+                color="white" if dark else "black", linespacing=1.0)
+    return left_out
 
 
 def classes():

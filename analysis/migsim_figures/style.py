@@ -100,7 +100,7 @@ def new_figure(height_in: float, nrows: int = 1, ncols: int = 1, width_in: float
     return fig, axes
 
 
-def _text_width_pt(text: str, fontsize: float, weight: str = "normal") -> float:
+def text_width_pt(text: str, fontsize: float, weight: str = "normal") -> float:
     prop = FontProperties(family=RC["font.family"], size=fontsize, weight=weight)
     return _TEXT_TO_PATH.get_text_width_height_descent(text, prop, ismath=False)[0]
 
@@ -113,7 +113,7 @@ def _wrap(text: str, fontsize: float, width_in: float, weight: str = "normal") -
         line = ""
         for word in para.split(" "):
             trial = f"{line} {word}" if line else word
-            if line and _text_width_pt(trial, fontsize, weight) > limit:
+            if line and text_width_pt(trial, fontsize, weight) > limit:
                 out.append(line)
                 line = word
             else:
