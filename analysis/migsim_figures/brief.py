@@ -314,20 +314,37 @@ def paragraph(page, top_in: float, text: str, size: float = 7.5, color=INK) -> f
     return top_in + len(lines) * size * 1.35 / 72 + 0.05
 
 
-def side_by_side(page, top_in: float, base: Experiment, policy: Experiment, makers) -> float:
-    """Each maker's figure for the baseline (left) and the policy (right), on matched scales."""
+def side_by_side(page, top_in: float, base: Experiment, policy: Experiment, makers,
+                 bottom_in: float | None = None) -> float:
+    """Each maker's figure for the baseline (left) and the policy (right), on matched scales,
+    shrunk together if needed so that all of them fit above `bottom_in`."""
     W, H = page.get_size_inches()
-    col_w = (W - 2 * MARGIN - 0.2) / 2
+    bottom_in = H - 0.7 if bottom_in is None else bottom_in
+    gap, col_w = 0.2, (W - 2 * MARGIN - 0.2) / 2
     for i, (role, exp) in enumerate((("Baseline", base), ("Policy", policy))):
-        page.text((MARGIN + i * (col_w + 0.2)) / W, 1 - (top_in + 0.05) / H, f"{role}: {exp.label}",
+        page.text((MARGIN + i * (col_w + gap)) / W, 1 - (top_in + 0.05) / H, f"{role}: {exp.label}",
                   fontsize=8, fontweight="bold", color=S.OKABE_ITO["blue"], va="top")
-    y = top_in + 0.25
+    rows = []
     for make in makers:
         figs = [make(e) for e in (base, policy)]
         harmonise(figs)
-        bottoms = [place(page, figure_png(f), MARGIN + i * (col_w + 0.2), y, col_w) for i, f in enumerate(figs)]
-        y = max(bottoms) + 0.12
+        rows.append([figure_png(f) for f in figs])
+    heights = [max(col_w * img.shape[0] / img.shape[1] for img in pair) for pair in rows]
+    y = top_in + 0.25
+    room = bottom_in - y - 0.12 * len(rows)
+    scale = min(1.0, room / sum(heights))
+    width = col_w * scale
+    for pair, h in zip(rows, heights):
+        for i, img in enumerate(pair):
+            place(page, img, MARGIN + i * (col_w + gap) + (col_w - width) / 2, y, width)
+        y += h * scale + 0.12
     return y
+
+
+def rows_that_fit(top_in: float, bottom_in: float, tables: int, row_in: float, cap: int = 12) -> int:
+    """How many rows each of `tables` tables may have to fit between two heights."""
+    overhead = 0.2 + 0.12 + 2.0 * row_in  # heading, gap, header and rules
+    return int(max(3, min(cap, (bottom_in - top_in - tables * overhead) / (tables * row_in))))
 
 
 # --------------------------------------------------------------------------- the brief
@@ -355,6 +372,55 @@ def sentence(row: pd.Series) -> str:
     if row["n_pairs"] > 1:
         text += f" (90% interval {fmt_band(row['difference_q05'], row['difference_q95'], unit, diff=True)})"
     return text + "."
+
+
+def page_tables(p, base: Experiment, policy: Experiment, inputs, dest, edges, paths, n: int, last: str):
+    W, H = p.get_size_inches()
+    bottom = H - 0.75
+    y = heading(p, 0.55, "What differs between the scenarios", 11)
+    y = heading(p, y + 0.05, "Inputs", 8.5)
+    if inputs is None:
+        y = paragraph(p, y, "The file does not record each scenario's text, so their inputs cannot be "
+                            "compared here.", 7, MUTED)
+    elif inputs.empty:
+        y = paragraph(p, y, "The two scenarios' recorded texts have the same settings.", 7, MUTED)
+    else:
+        shown = inputs.head(10)
+        icols = [("Setting", 3.1, "left"), ("Baseline", 2.05, "left"), ("Policy", 2.02, "left")]
+        y = draw_table(p, y, icols, shown.values.tolist(), fontsize=6.5, row_in=0.16)
+        if len(inputs) > len(shown):
+            y = paragraph(p, y + 0.05, f"... and {len(inputs) - len(shown)} more settings (all in the CSV).",
+                          7, MUTED)
+    tables = [
+        (f"Migrants living in each country, {last}", dest, country_names(base)),
+        ("Irregular crossings by route edge, whole period", edges[edges["measure"] == "irregular_crossings"], {}),
+        ("Deaths by route edge, whole period", edges[edges["measure"] == "route_deaths"], {}),
+        ("Admissions by pathway, whole period", paths, {}),
+    ]
+    y = heading(p, y + 0.15, "Outcomes", 8.5)
+    keep = rows_that_fit(y, bottom, len(tables), 0.17)
+    y = paragraph(p, y, f"Largest differences first (at most {keep} rows each); every row is in the CSV beside "
+                        "this PDF. Baseline and policy: medians across runs; difference: median of paired "
+                        "differences" + (" with its 90% interval." if n > 1 else "."), 7, MUTED)
+    dcols = [("", 2.6, "left"), ("Baseline", 1.0, "right"), ("Policy", 1.0, "right"),
+             ("Difference", 1.0, "right"), ("90% interval" if n > 1 else "", 1.57, "right")]
+    for title, table, label in tables:
+        t = table[(table["base_median"] != 0) | (table["policy_median"] != 0)]  # drop all-zero rows
+        t = t.reindex(t["difference_median"].abs().sort_values(ascending=False).index).head(keep)
+        y = heading(p, y + 0.1, title, 8)
+        rows = [[label.get(r.key, r.key), fmt_value(r.base_median, "persons"),
+                 fmt_value(r.policy_median, "persons"), fmt_diff(r.difference_median, "persons"),
+                 fmt_band(r.difference_q05, r.difference_q95, "persons", diff=True) if n > 1 else ""]
+                for r in t.itertuples()]
+        y = draw_table(p, y, dcols, rows, fontsize=7, row_in=0.17)
+    return p
+
+
+def country_names(exp: Experiment) -> dict[str, str]:
+    if not exp.has("country_name"):
+        return {}
+    cn = exp.static("country_name")
+    return {str(k): str(v) for k, v in zip(cn["location"].values, cn.values)}
 
 
 def make_brief(base_path: str, policy_path: str | None, out: str, base_label=None, policy_label=None,
@@ -411,52 +477,14 @@ def make_brief(base_path: str, policy_path: str | None, out: str, base_label=Non
     y = side_by_side(p, y, base, policy, [lambda e: fig_arrivals(e)[0], lambda e: fig_edges(e)[0]])
     pages.append(p)
 
-    # Page 3: pathways and shortages side by side, and how the scenarios' inputs differ.
+    # Page 3: pathways and shortages side by side.
     p = new_page(3, base, policy)
     y = heading(p, 0.55, "Pathways and labour shortages: baseline and policy", 11)
-    y = side_by_side(p, y, base, policy, [lambda e: fig_pathway_quota(e)[0], lambda e: fig_shortages(e)[0]])
-    y = heading(p, y + 0.15, "What differs between the scenarios (inputs)", 10)
-    if inputs is None:
-        y = paragraph(p, y, "The file does not record each scenario's text, so their inputs cannot be "
-                            "compared here.", 7, MUTED)
-    elif inputs.empty:
-        y = paragraph(p, y, "The two scenarios' recorded texts have the same settings.", 7, MUTED)
-    else:
-        room = int((H - 0.75 - y - 0.45) / 0.16)
-        shown = inputs.head(max(room, 1))
-        icols = [("Setting", 3.1, "left"), ("Baseline", 2.05, "left"), ("Policy", 2.02, "left")]
-        y = draw_table(p, y, icols, shown.values.tolist(), fontsize=6.5, row_in=0.16)
-        if len(inputs) > len(shown):
-            y = paragraph(p, y + 0.05, f"... and {len(inputs) - len(shown)} more settings (all in the CSV).",
-                          7, MUTED)
+    side_by_side(p, y, base, policy, [lambda e: fig_pathway_quota(e)[0], lambda e: fig_shortages(e)[0]])
     pages.append(p)
 
-    # Page 4: the differences as tables.
-    p = new_page(4, base, policy)
-    y = heading(p, 0.55, "Differences in detail", 11)
-    y = paragraph(p, y, "Largest differences first (at most 12 rows each); every row is in the CSV beside "
-                        "this PDF. Baseline and policy: medians across runs; difference: median of paired "
-                        "differences" + (" with its 90% interval." if n > 1 else "."), 7, MUTED)
-    dcols = [("", 2.6, "left"), ("Baseline", 1.0, "right"), ("Policy", 1.0, "right"),
-             ("Difference", 1.0, "right"), ("90% interval" if n > 1 else "", 1.57, "right")]
-    names = {}
-    if base.has("country_name"):
-        cn = base.static("country_name")
-        names = {str(k): str(v) for k, v in zip(cn["location"].values, cn.values)}
-    for title, table, label in (
-            (f"Migrants living in each country, {last}", dest, lambda k: names.get(k, k)),
-            ("Irregular crossings by route edge, whole period", edges[edges["measure"] == "irregular_crossings"], str),
-            ("Deaths by route edge, whole period", edges[edges["measure"] == "route_deaths"], str),
-            ("Admissions by pathway, whole period", paths, str)):
-        t = table.reindex(table["difference_median"].abs().sort_values(ascending=False).index).head(12)
-        y = heading(p, y + 0.12, title, 8.5)
-        rows = [[label(r.key), fmt_value(r.base_median, "persons"), fmt_value(r.policy_median, "persons"),
-                 fmt_diff(r.difference_median, "persons"),
-                 fmt_band(r.difference_q05, r.difference_q95, "persons", diff=True) if n > 1 else ""]
-                for r in t.itertuples()]
-        y = draw_table(p, y, dcols, rows, fontsize=7, row_in=0.17)
-    pages.append(p)
-
+    # Page 4: how the inputs differ, and the outcomes' differences as tables.
+    pages.append(page_tables(new_page(4, base, policy), base, policy, inputs, dest, edges, paths, n, last))
     with PdfPages(out, metadata={"Creator": "migsim_figures", "Title":
                                  f"{policy.label} compared with {base.label}", "CreationDate": None}) as pdf:
         for i, page in enumerate(pages, 1):
