@@ -19,6 +19,10 @@ import xarray as xr
 #: Dimension name that every measure gains: one entry per run of an experiment.
 REP = "rep"
 
+#: An ensemble with more parameter sets than this is drawn as one pool of members (a band
+#: over parameters and seeds together) rather than one set of figures per parameter set.
+MAX_GROUPS = 8
+
 #: Coordinates along `member` that describe a member but are not varied parameters.
 _MEMBER_BOOKKEEPING = {"member", "seed", "replicate", "member_ok"}
 
@@ -174,14 +178,19 @@ def open_source(path: str) -> Source:
         for m in range(ds.sizes["member"]):
             key = tuple(ds[p].values[m].item() for p in params)
             groups.setdefault(key, []).append(m)
+        pooled = len(groups) > MAX_GROUPS
+        if pooled:  # e.g. a Latin hypercube: one member per parameter set, so pool them all
+            groups = {(): list(range(ds.sizes["member"]))}
         experiments = []
         for key, members in groups.items():
             good = [m for m in members if ok[m]]
             label = ", ".join(f"{p} = {_format_value(v)}" for p, v in zip(params, key)) or scenario
+            if pooled:
+                label = f"all members ({', '.join(params)} varied)"
             if not good:
                 raise FileError(f"{path}: every member of {label} failed (member_ok = 0)")
             reps = ([int(ds["replicate"].values[m]) for m in good] if "replicate" in ds.variables
-                    else list(range(len(good))))
+                    and not pooled else list(range(len(good))))
             sel = [{"member": m} for m in good]
             experiments.append(Experiment(
                 label=label, selectors=sel, replicates=reps, seeds=[_seed_of(ds, s) for s in sel],

@@ -106,10 +106,6 @@ def route_deaths(ds: xr.Dataset) -> xr.DataArray:
     return ds["route_deaths"].sum("edge")
 
 
-def interceptions(ds: xr.Dataset) -> xr.DataArray:
-    return ds["interceptions"].sum("edge")
-
-
 def hires(ds: xr.Dataset) -> xr.DataArray:
     """Vacancies filled by migrants per month, all countries and sectors."""
     return ds["hires"].sum(["location", "sector"])

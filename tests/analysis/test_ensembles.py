@@ -136,3 +136,14 @@ def test_single_runs_pair_without_interval(examples):
                         R.years(path_b))[1]
     np.testing.assert_array_equal(df[df["measure"] == "route_deaths"]["difference"], expected)
     plt.close(fig)
+
+
+def test_an_ensemble_with_many_parameter_sets_is_pooled(examples, tmp_path, monkeypatch):
+    import migsim_figures.load as load
+    monkeypatch.setattr(load, "MAX_GROUPS", 1)  # the example's 2 parameter sets now count as many
+    src = load.open_source(examples["ensemble"])
+    assert len(src.experiments) == 1
+    exp = src.experiments[0]
+    assert exp.label == f"all members ({make_examples.SWEEP_KEY} varied)"
+    ok = R.read(examples["ensemble"], "member_ok")
+    assert exp.n_runs == int(ok.sum()) and exp.n_failed == int((ok == 0).sum())
