@@ -17,7 +17,7 @@ import xarray as xr
 from . import measures as M
 from . import style as S
 from .load import REP, Experiment, Source
-from .stats import band, centre, paired_difference, table
+from .stats import band, cells, centre, column, paired_difference, table
 
 # Route edges a brief always names when the scenario has them (either direction).
 HIGHLIGHT_EDGES = {"COL-PAN": "Darién gap (COL-PAN)", "MEX-USA": "Mexico-US border (MEX-USA)"}
@@ -221,20 +221,12 @@ def fig_corridors(exp: Experiment, n: int = 10):
         if len(label) > 26:  # long pairs take two lines, keeping the plot wide enough
             label = label.replace(" → ", " →\n")
         row = {"rank": rank, "origin": o, "location": loc, "label": label}
-        for nmx, da in (("start", start), ("end", end), ("change", change)):
-            v = da.isel(corridor=i)
-            if exp.n_runs == 1:
-                row[nmx] = float(v.values[0])
-            else:
-                b = band(v)
-                row.update({f"{nmx}_median": float(b["median"]), f"{nmx}_q05": float(b["q05"]),
-                            f"{nmx}_q95": float(b["q95"])})
+        for key, da in (("start", start), ("end", end), ("change", change)):
+            row.update(cells(key, da.isel(corridor=i)))
         rows.append(row)
     df = pd.DataFrame(rows)
     df["n_runs"] = exp.n_runs
-    s0 = df["start"] if exp.n_runs == 1 else df["start_median"]
-    s1 = df["end"] if exp.n_runs == 1 else df["end_median"]
-    dc = df["change"] if exp.n_runs == 1 else df["change_median"]
+    s0, s1, dc = column(df, "start"), column(df, "end"), column(df, "change")
 
     fig, ax = S.new_figure(1.15 + 0.22 * len(df) + 0.07 * df["label"].str.contains("\n").sum())
     y = np.arange(len(df))[::-1]
@@ -426,30 +418,26 @@ def fig_pathway_quota(exp: Experiment):
     rows = []
     for p in pathways:
         row = {"pathway": p, "country": country[p], "kind": kind[p]}
-        for name in ("applications", "admissions", "capacity", "admitted_uncapped",
-                     "months_open", "months_uncapped"):
-            v = q[name].sel(pathway=p)
-            row[name] = float(centre(v))
-        for name, da in (("use_pct", use), ("demand_pct", demand)):
-            v = da.sel(pathway=p)
-            row[name] = float(centre(v)) if np.isfinite(v).any() else np.nan
-            if exp.n_runs > 1:
-                b = band(v)
-                row[f"{name}_q05"], row[f"{name}_q95"] = float(b["q05"]), float(b["q95"])
+        for name in ("applications", "admissions", "capacity", "admitted_uncapped", "months_open",
+                     "months_uncapped"):
+            row.update(cells(name, q[name].sel(pathway=p)))
+        row.update(cells("use_pct", use.sel(pathway=p)))
+        row.update(cells("demand_pct", demand.sel(pathway=p)))
         rows.append(row)
     df = pd.DataFrame(rows)
     df["n_runs"] = exp.n_runs
-    capped = df[df["capacity"] > 0]
-    uncapped = df[(df["capacity"] == 0) & (df["months_uncapped"] > 0)]
-    closed = df[df["months_open"] == 0]
+    capacity = column(df, "capacity")
+    capped = df[capacity > 0]
+    uncapped = df[(capacity == 0) & (column(df, "months_uncapped") > 0)]
+    closed = df[column(df, "months_open") == 0]
 
     n = len(capped)
     fig, ax = S.new_figure(1.25 + 0.3 * max(n, 1))
     y = np.arange(n)[::-1]
-    top_x = float(np.nanmax([100.0, *capped["use_pct"], *capped["demand_pct"]])) if n else 100.0
+    top_x = float(np.nanmax([100.0, *column(capped, "use_pct"), *column(capped, "demand_pct")])) if n else 100.0
     xmax = float(np.ceil(min(top_x * 1.08, 200.0) / 25) * 25)
-    use_v = capped["use_pct"].to_numpy()
-    dem = capped["demand_pct"].to_numpy()
+    use_v = column(capped, "use_pct").to_numpy()
+    dem = column(capped, "demand_pct").to_numpy()
     ax.barh(y, np.minimum(use_v, xmax), height=0.55, color=S.OKABE_ITO["blue"], label="Admitted", zorder=2)
     if exp.n_runs > 1:
         ax.errorbar(np.minimum(use_v, xmax), y, xerr=[use_v - capped["use_pct_q05"], capped["use_pct_q95"] - use_v],
@@ -485,8 +473,9 @@ def fig_pathway_quota(exp: Experiment):
     notes = ["Admitted and applied as a share of the quota, each summed over the months a cap was in force."]
     if len(uncapped):
         notes.append("No cap: " + "; ".join(
-            f"{r.pathway} ({S.fmt_persons(r.admitted_uncapped)} admitted, "
-            f"{S.fmt_persons(r.applications)} applied)" for r in uncapped.itertuples()) + ".")
+            f"{p} ({S.fmt_persons(a)} admitted, {S.fmt_persons(n_app)} applied)"
+            for p, a, n_app in zip(uncapped["pathway"], column(uncapped, "admitted_uncapped"),
+                                   column(uncapped, "applications"))) + ".")
     if len(closed):
         notes.append("Closed throughout: " + ", ".join(closed["pathway"]) + ".")
     S.title(fig, f"Pathway use against quota, {years_text(exp)}")
@@ -559,13 +548,9 @@ def fig_shortages(exp: Experiment):
     for loc in rows_l:
         for sec in cols:
             row = {"location": loc, "country": nm.get(loc, loc) if loc != "all countries" else "All countries",
-                   "sector": sec,
-                   "hires": float(centre(h.sel(location=loc, sector=sec))),
-                   "vacancies": float(centre(v.sel(location=loc, sector=sec))),
-                   "filled_pct": float(med.sel(location=loc, sector=sec))}
-            if b is not None:
-                row["filled_pct_q05"] = float(b["q05"].sel(location=loc, sector=sec))
-                row["filled_pct_q95"] = float(b["q95"].sel(location=loc, sector=sec))
+                   "sector": sec}
+            for key, da in (("hires", h), ("vacancies", v), ("filled_pct", share)):
+                row.update(cells(key, da.sel(location=loc, sector=sec)))
             rows.append(row)
     df = pd.DataFrame(rows)
     df["n_runs"] = exp.n_runs

@@ -19,7 +19,7 @@ import pandas as pd
 from . import measures as M
 from . import style as S
 from .figures import footer_lines, names, period
-from .stats import band, centre
+from .stats import cells, column
 
 #: Lambert azimuthal equal-area centred on the Americas: areas compare fairly on a choropleth.
 PROJECTION = "+proj=laea +lat_0=10 +lon_0=-80 +datum=WGS84 +units=m +no_defs"
@@ -59,18 +59,15 @@ def fig_map(exp):
     for loc in locs:
         row = {"location": loc, "country": nm.get(loc, loc), "on_map": loc in outlines.index}
         for key, da in (("start", start), ("end", end), ("change", end - start), ("change_pct", pct)):
-            v = da.sel(location=loc)
-            row[key] = float(centre(v))
-            if exp.n_runs > 1:
-                b = band(v)
-                row[f"{key}_q05"], row[f"{key}_q95"] = float(b["q05"]), float(b["q95"])
+            row.update(cells(key, da.sel(location=loc)))
         rows.append(row)
     df = pd.DataFrame(rows)
     df["n_runs"] = exp.n_runs
+    drawn = pd.DataFrame({"location": df["location"], "change_pct": column(df, "change_pct")})
 
     americas = w[w["continent"].isin(AMERICAS)].to_crs(PROJECTION)
     modelled = americas[americas["iso_a3"].isin(locs)].merge(
-        df[["location", "change_pct"]], left_on="iso_a3", right_on="location")
+        drawn, left_on="iso_a3", right_on="location")
     missing = [loc for loc in locs if loc not in set(americas["iso_a3"])]
 
     # Frame the modelled countries (their main landmass: mainland USA, not Hawaii), with a margin.
@@ -99,7 +96,7 @@ def fig_map(exp):
     cb.ax.tick_params(labelsize=6)
     cb.set_label(f"Change in migrants living in the country, {first} to {last} (%)")
     cb.outline.set_visible(False)
-    undefined = df.loc[~np.isfinite(df["change_pct"]), "location"].tolist()
+    undefined = drawn.loc[~np.isfinite(drawn["change_pct"]), "location"].tolist()
     note = ("Grey: not in the scenario. "
             + (f"Hatched: no migrants at the start, so no percent change ({', '.join(undefined)}). "
                if undefined else "")

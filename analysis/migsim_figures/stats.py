@@ -61,6 +61,20 @@ def table(da: xr.DataArray, value: str = "persons") -> pd.DataFrame:
     return df
 
 
+def cells(name: str, v: xr.DataArray) -> dict[str, float]:
+    """One table row's columns for a value over runs (same naming as `table`): `name` for a
+    single run, else `name_median`, `name_q05`, `name_q95`."""
+    if v.sizes[REP] == 1:
+        return {name: float(v.values[0])}
+    b = band(v)
+    return {f"{name}_{k}": float(b[k]) for k in ("median", "q05", "q95")}
+
+
+def column(df: pd.DataFrame, name: str) -> pd.Series:
+    """The drawn value of a `cells` column: the single run's, or the median."""
+    return df[name] if name in df else df[f"{name}_median"]
+
+
 def centre(da: xr.DataArray) -> xr.DataArray:
     """The line a figure draws: the run's value, or the median across runs."""
     with warnings.catch_warnings():
