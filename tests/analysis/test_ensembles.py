@@ -147,3 +147,17 @@ def test_an_ensemble_with_many_parameter_sets_is_pooled(examples, tmp_path, monk
     assert exp.label == f"all members ({make_examples.SWEEP_KEY} varied)"
     ok = R.read(examples["ensemble"], "member_ok")
     assert exp.n_runs == int(ok.sum()) and exp.n_failed == int((ok == 0).sum())
+
+
+def test_compare_pathway_csv_has_medians_and_bands_per_scenario(compare, compare_figures, examples):
+    path = examples["compare"]
+    quota, adm = R.read(path, "quota"), R.read(path, "admissions")  # (scenario, replicate, time, pathway)
+    pathways = R.labels(path, "pathway")
+    for s, exp in enumerate(compare.experiments):
+        df = pd.read_csv(os.path.join(compare_figures, F.slug(exp.label), "pathway_quota.csv")).set_index("pathway")
+        j = pathways.index("usa-seasonal-agriculture")
+        capped = quota[s, :, :, j] >= 0
+        use = 100 * (adm[s, :, :, j] * capped).sum(axis=1) / (quota[s, :, :, j] * capped).sum(axis=1)
+        q = quantiles(use)
+        got = df.loc["usa-seasonal-agriculture", ["use_pct_q05", "use_pct_median", "use_pct_q95"]]
+        np.testing.assert_allclose(got.to_numpy(dtype=float), q)
