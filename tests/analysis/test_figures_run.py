@@ -293,3 +293,18 @@ def test_prospective_migrants_at_home_are_not_counted(exp):
     assert home > 0, "the example should have prospective migrants at home"
     everything = run["migrant_stock"].isel(time=0).sum(["origin", "status"])
     assert int(stock.isel(time=0).sum()) < int(everything.sum())
+
+
+def test_a_partial_last_year_is_marked(tmp_path):
+    import subprocess
+
+    import make_examples
+    short = str(tmp_path / "short.h5")
+    subprocess.run([make_examples.migsim_binary(), "run", make_examples.EXAMPLE, "-o", short, "--force",
+                    "--quiet", "--months", "30"], check=True)  # 2010-01 to 2012-06
+    exp = open_source(short).experiments[0]
+    fig, df = F.fig_arrivals(exp)
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == ["2010", "2011", "2012*"]
+    assert "Partial year (2012: 6 months)" in texts(fig)
+    assert df.groupby("year")["partial_year"].first().to_dict() == {2010: False, 2011: False, 2012: True}
+    plt.close(fig)
