@@ -19,8 +19,9 @@ from . import style as S
 from .load import REP, Experiment, Source
 from .stats import band, cells, centre, column, paired_difference, table
 
-# Route edges a brief always names when the scenario has them (either direction).
-HIGHLIGHT_EDGES = {"COL-PAN": "Darién gap (COL-PAN)", "MEX-USA": "Mexico-US border (MEX-USA)"}
+# Route edges a brief always names when the scenario has them (either direction): label, colour.
+HIGHLIGHT_EDGES = {"COL-PAN": ("Darién gap (COL-PAN)", S.OKABE_ITO["vermillion"]),
+                   "MEX-USA": ("Mexico-US border (MEX-USA)", S.OKABE_ITO["blue"])}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -329,28 +330,17 @@ def fig_arrivals(exp: Experiment):
 
 # --------------------------------------------------------------------------- 4. route edges
 
+def highlight(edge: str) -> tuple[str, str] | None:
+    """(label, colour) if the edge is one a brief always names, in either direction."""
+    a, _, b = edge.partition("-")
+    return HIGHLIGHT_EDGES.get(edge) or HIGHLIGHT_EDGES.get(f"{b}-{a}")
+
+
 def edge_selection(edges: list[str], crossings_total: pd.Series, n: int = 5) -> list[str]:
-    """Highlighted edges first (either direction), then the busiest others, n in all."""
-    chosen = []
-    for h in HIGHLIGHT_EDGES:
-        a, b = h.split("-")
-        for e in (h, f"{b}-{a}"):
-            if e in edges and e not in chosen:
-                chosen.append(e)
-    for e in top(crossings_total, len(edges)):
-        if len(chosen) >= n:
-            break
-        if e not in chosen:
-            chosen.append(e)
+    """Highlighted edges first, then the busiest others, n in all."""
+    chosen = [e for e in edges if highlight(e)]
+    chosen += [e for e in top(crossings_total, len(edges)) if e not in chosen][:max(0, n - len(chosen))]
     return chosen
-
-
-def edge_label(e: str) -> str:
-    a, b = e.split("-", 1) if "-" in e else (e, "")
-    for h, lab in HIGHLIGHT_EDGES.items():
-        if e == h or f"{b}-{a}" == h:
-            return lab
-    return e
 
 
 def fig_edges(exp: Experiment):
@@ -364,14 +354,8 @@ def fig_edges(exp: Experiment):
     totals = centre(data["irregular_crossings"]).sum("year").to_series()
     chosen = edge_selection(edges, totals)
     rest = [e for e in edges if e not in chosen]
-    highlighted = {e for e in chosen if edge_label(e) != e}
-    others_palette = [S.OKABE_ITO[c] for c in ("green", "orange", "purple", "sky", "black")]
-    colours = {}
-    for e in chosen:
-        if edge_label(e) != e:
-            colours[e] = S.OKABE_ITO["vermillion"] if "COL" in e and "PAN" in e else S.OKABE_ITO["blue"]
-        else:
-            colours[e] = others_palette[len([c for c in colours if c not in highlighted])]
+    others = iter(S.OKABE_ITO[c] for c in ("green", "orange", "purple", "sky", "black"))
+    style = {e: highlight(e) or (e, next(others)) for e in chosen}  # edge -> (label, colour)
 
     x = year_x(exp, years)
     fig, axes = S.new_figure(4.9, nrows=3, sharex=True)
@@ -381,8 +365,9 @@ def fig_edges(exp: Experiment):
         vmax = 1.0
         for e in chosen:
             d = da.sel(edge=e, drop=True)
-            line_band(ax, x, d, colours[e], label=edge_label(e), lw=1.8 if e in highlighted else 1.0,
-                      marker="o", z=4 if e in highlighted else 2)
+            strong = highlight(e) is not None
+            line_band(ax, x, d, style[e][1], label=style[e][0], lw=1.8 if strong else 1.0, marker="o",
+                      z=4 if strong else 2)
             vmax = max(vmax, vmax_of(d))
             rows.append(tagged(d, edge=e, variable=key))
         if rest:
