@@ -55,7 +55,9 @@ bench: deps build
 # --- figures (issue 5) ---
 # Figures and the policy brief from migsim output files, by analysis/migsim_figures
 # (docs/figures.md). FILE may be a single run, an ensemble (migsim sweep) or a comparison
-# (migsim compare); BASE and POLICY two runs, or BASE one comparison file holding both.
+# (migsim compare); BASE and POLICY two runs, or BASE one comparison file holding both:
+#   make figures [FILE=outputs/americas.h5] [FIGDIR=outputs/figures]
+#   make brief [BASE=base.h5 POLICY=policy.h5 | BASE=comparison.h5] [BRIEF=outputs/brief.pdf]
 FILE      ?= outputs/americas.h5
 FIGDIR    ?= outputs/figures
 BRIEF     ?= outputs/brief.pdf
@@ -71,7 +73,18 @@ deps-figures:
 figures: deps-figures
 	$(FIGURES) figures $(FILE) -o $(FIGDIR)
 
+# Without BASE, the brief compares the two example scenarios (the corridor and its
+# labour-pathways variant), run here into outputs/.
+BRIEF_EXAMPLE_BASE   := configs/examples/corridor.yaml
+BRIEF_EXAMPLE_POLICY := configs/examples/corridor-labour-pathways.yaml
+
 brief: deps-figures
-	@test -n "$(BASE)" || { echo "usage: make brief BASE=base.h5 POLICY=policy.h5 [BRIEF=$(BRIEF)]"; \
-	  echo "       make brief BASE=comparison.h5   (a migsim compare file holds both)"; exit 2; }
+ifeq ($(strip $(BASE)),)
+	@$(MAKE) --no-print-directory build
+	@mkdir -p outputs
+	$(BUILD)/migsim run $(BRIEF_EXAMPLE_BASE) -o outputs/brief-base.h5 --force --quiet
+	$(BUILD)/migsim run $(BRIEF_EXAMPLE_POLICY) -o outputs/brief-policy.h5 --force --quiet
+	$(FIGURES) brief outputs/brief-base.h5 outputs/brief-policy.h5 -o $(BRIEF)
+else
 	$(FIGURES) brief $(BASE) $(POLICY) -o $(BRIEF)
+endif

@@ -129,14 +129,14 @@ def by_edge(base: Experiment, policy: Experiment) -> pd.DataFrame:
     parts = []
     for var in ("irregular_crossings", "route_deaths"):
         fn = EDGE_TOTALS[var]
-        parts.append(_diff_rows(base.measure(fn), policy.measure(fn), "edge", var))
+        parts.append(_diff_rows(base.measure(fn), policy.measure(fn), "edge", var, absent_is_zero=True))
     return pd.concat(parts, ignore_index=True)
 
 
 def by_pathway(base: Experiment, policy: Experiment) -> pd.DataFrame:
     a = base.measure(M.pathway_use).sel(quantity="admissions", drop=True)
     p = policy.measure(M.pathway_use).sel(quantity="admissions", drop=True)
-    return _diff_rows(a, p, "pathway", "admissions")
+    return _diff_rows(a, p, "pathway", "admissions", absent_is_zero=True)
 
 
 def _edge_total(var):
@@ -149,12 +149,21 @@ def _edge_total(var):
 EDGE_TOTALS = {v: _edge_total(v) for v in ("irregular_crossings", "route_deaths")}
 
 
-def _diff_rows(a: xr.DataArray, p: xr.DataArray, dim: str, measure: str) -> pd.DataFrame:
-    keys = [k for k in a[dim].values if k in set(p[dim].values)]
-    a, p = a.sel({dim: keys}), p.sel({dim: keys})
+def _diff_rows(a: xr.DataArray, p: xr.DataArray, dim: str, measure: str,
+               absent_is_zero: bool = False) -> pd.DataFrame:
+    """Per-key medians and paired difference. With `absent_is_zero`, a key only one scenario
+    has (a pathway or route the policy adds) counts 0 in the other; otherwise it is left out."""
+    only = {"base": [k for k in a[dim].values if k not in set(p[dim].values)],
+            "policy": [k for k in p[dim].values if k not in set(a[dim].values)]}
+    if absent_is_zero:
+        a, p = xr.align(a, p, join="outer", fill_value=0)
+    else:
+        a, p = xr.align(a, p, join="inner")
+    keys = list(a[dim].values)
     d = paired_difference(a, p)
-    df = pd.DataFrame({dim: [str(k) for k in keys], "measure": measure,
-                       "base_median": centre(a).values, "policy_median": centre(p).values})
+    df = pd.DataFrame({dim: [str(k) + (" (baseline only)" if k in only["base"] else " (policy only)"
+                                       if k in only["policy"] else "") for k in keys],
+                       "measure": measure, "base_median": centre(a).values, "policy_median": centre(p).values})
     b = band(d)
     df["difference_median"] = b["median"].values
     df["difference_q05"] = b["q05"].values
@@ -166,19 +175,33 @@ def _diff_rows(a: xr.DataArray, p: xr.DataArray, dim: str, measure: str) -> pd.D
 
 # --------------------------------------------------------------------------- scenario inputs
 
-_LIST_KEYS = ("name", "code", "edge", "pathway")
+_LIST_KEYS = ("name", "code", "edge")
 
 
-def flatten(node, prefix: str = "") -> dict[str, object]:
-    """A scenario's YAML as {key path: value}; list items keyed by their name/code/edge if any."""
+def _item_key(items: list[dict]) -> str | None:
+    """The field that names every item of a list uniquely (pathways by name, ...), if any."""
+    for k in _LIST_KEYS:
+        values = [str(x.get(k)) for x in items]
+        if all(k in x for x in items) and len(set(values)) == len(values):
+            return k
+    return None
+
+
+def flatten(node, prefix: str = "", items: dict | None = None) -> dict[str, object]:
+    """A scenario's YAML as {key path: value}. A list of named items (pathways, countries,
+    routes) is keyed by name, `pathways[usa-family].quota`; other lists (events) by position.
+    `items`, if given, collects every list item by its path."""
     out: dict[str, object] = {}
     if isinstance(node, dict):
         for k, v in node.items():
-            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k), items))
     elif isinstance(node, list) and node and all(isinstance(x, dict) for x in node):
+        key = _item_key(node)
         for i, item in enumerate(node):
-            key = next((str(item[k]) for k in _LIST_KEYS if k in item), None)
-            out.update(flatten(item, f"{prefix}[{key if key is not None else i}]"))
+            path = f"{prefix}[{item[key] if key else i}]"
+            if items is not None:
+                items[path] = item
+            out.update(flatten(item, path, items))
     else:
         out[prefix] = node
     return out
@@ -200,19 +223,30 @@ def input_differences(base: Experiment, policy: Experiment) -> pd.DataFrame | No
     tb, tp = scenario_text(base), scenario_text(policy)
     if tb is None or tp is None or (base.path == policy.path and tb == tp and base.label != policy.label):
         return None
-    fb, fp = flatten(yaml.safe_load(tb)), flatten(yaml.safe_load(tp))
-    rows = []
+    ib, ip = {}, {}
+    fb, fp = flatten(yaml.safe_load(tb), items=ib), flatten(yaml.safe_load(tp), items=ip)
+    # An item only one scenario has (a new pathway, an added event) is one row, not one per field.
+    whole = {k: (ib.get(k, "(not set)"), ip.get(k, "(not set)")) for k in list(ib) + list(ip)
+             if (k in ib) != (k in ip)}
+    rows, done = [], set()
     for key in list(fb) + [k for k in fp if k not in fb]:
+        item = next((w for w in whole if key.startswith(w + ".") or key.startswith(w + "[")), None)
+        if item is not None:
+            if item not in done:
+                done.add(item)
+                rows.append({"setting": item, "baseline": _short(whole[item][0]), "policy": _short(whole[item][1])})
+            continue
         vb, vp = fb.get(key, "(not set)"), fp.get(key, "(not set)")
         if vb != vp:
             rows.append({"setting": key, "baseline": _short(vb), "policy": _short(vp)})
     return pd.DataFrame(rows, columns=["setting", "baseline", "policy"])
 
 
-def _short(v) -> str:
-    text = v if isinstance(v, str) else yaml.safe_dump(v, default_flow_style=True).strip()
+def _short(v, limit: int = 40) -> str:
+    text = v if isinstance(v, str) else yaml.safe_dump(v, default_flow_style=True, sort_keys=False,
+                                                       width=10**6).strip()
     text = text.removesuffix("\n...").strip()
-    return text if len(text) <= 48 else text[:45] + "..."
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------- drawing

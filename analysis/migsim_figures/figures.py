@@ -259,6 +259,7 @@ def fig_corridors(exp: Experiment, n: int = 10):
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: S.fmt_tick(v)))
     ax.set_yticks(y)
     ax.set_yticklabels(df["label"], fontsize=6.2)
+    ax._categorical = "y"
     ax.set_ylim(-0.6, len(df) - 0.4)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True, which="major")
@@ -444,6 +445,7 @@ def fig_pathway_quota(exp: Experiment):
             ax.text(1.035, yi, f"{d:,.0f}%", transform=ax.get_yaxis_transform(), fontsize=5.5,
                     ha="left", va="center", color=S.OKABE_ITO["vermillion"])
     ax.axvline(100, color="black", lw=0.8, ls=":", zorder=1)
+    ax._categorical = "y"
     ax.set_yticks(y)
     ax.set_yticklabels([f"{p}\n{c}, {S.KIND_LABELS.get(k, k).lower()}"
                         for p, c, k in zip(capped["pathway"], capped["country"], capped["kind"])],
@@ -513,6 +515,7 @@ def fig_shortages(exp: Experiment):
                        f"{float(b['q95'].sel(location=rows_l[i], sector=cols[j])):.0f}"
             ax.text(j, i, txt, ha="center", va="center", fontsize=5.6 if b is None else 4.8,
                     color="white" if dark else "black", linespacing=1.0)
+    ax._categorical = "xy"
     ax.set_xticks(range(len(cols)))
     ax.set_xticklabels([c.replace("_", " ").replace("high skill", "high-skill").capitalize()
                         for c in cols], rotation=35, ha="right")
@@ -639,6 +642,8 @@ def harmonise(figs) -> None:
         return
     for axs in zip(*plain):
         for which in ("x", "y"):
+            if any(which in getattr(a, "_categorical", "") for a in axs):
+                continue  # rows of pathways, countries, corridors: each figure keeps its own
             lims = [getattr(a, f"get_{which}lim")() for a in axs]
             lo, hi = min(min(l) for l in lims), max(max(l) for l in lims)
             flipped = lims[0][0] > lims[0][1]

@@ -183,14 +183,15 @@ def _tick_text(x: float, locator: MaxNLocator, div: float) -> str:
 
 
 def fmt_persons(v: float) -> str:
-    """Three significant digits: 12,345,678 -> '12.3M'; 1,854,000 -> '1.85M'; 45,600 -> '45.6k'."""
+    """Short and exact enough: 3,400 stays '3,400'; 45,600 -> '45.6k'; 12,345,678 -> '12.3M'."""
     a = abs(v)
+    if a < 1e4:
+        return f"{v:,.0f}".replace("-", "\u2212")
     for div, suffix in ((1e6, "M"), (1e3, "k")):
         if a >= div:
             x = v / div
             digits = 0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2
             return f"{x:.{digits}f}{suffix}".replace("-", "\u2212")
-    return f"{v:.0f}".replace("-", "\u2212")
 
 
 def fmt_tick(v: float) -> str:

@@ -1,4 +1,4 @@
-"""Small migsim outputs for the figure tests: a single run, an ensemble and a comparison.
+"""Small migsim outputs for the figure tests: single runs, an ensemble and a comparison.
 
 The ensemble and comparison files imitate what `migsim sweep` and `migsim compare` write
 (see docs/figures.md): runs of the corridor example with several seeds, stacked with xarray
@@ -19,6 +19,8 @@ import xarray as xr
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLE = os.path.join(ROOT, "configs", "examples", "corridor.yaml")
+#: The project's own policy variant of the example (extends corridor.yaml, adds a pathway).
+LABOUR_VARIANT = os.path.join(ROOT, "configs", "examples", "corridor-labour-pathways.yaml")
 SEEDS = [101, 102, 103]
 
 #: The policy variant of the example: wider regular pathways. (find, replace) pairs applied to
@@ -139,7 +141,8 @@ def make_all(outdir: str) -> dict[str, str]:
     os.makedirs(outdir, exist_ok=True)
     sc = write_scenarios(outdir)
     files = {"run": run(sc["base"], os.path.join(outdir, "corridor.h5")),
-             "policy_run": run(sc["policy"], os.path.join(outdir, "corridor_policy.h5"))}
+             "policy_run": run(sc["policy"], os.path.join(outdir, "corridor_policy.h5")),
+             "labour_run": run(LABOUR_VARIANT, os.path.join(outdir, "corridor_labour_pathways.h5"))}
     base_runs = [_load(run(sc["base"], os.path.join(outdir, f"base_{s}.h5"), s)) for s in SEEDS]
     policy_runs = [_load(run(sc["policy"], os.path.join(outdir, f"policy_{s}.h5"), s)) for s in SEEDS]
     sweep = {v: [_load(run(sc[f"sweep_{v:g}"], os.path.join(outdir, f"sweep_{v:g}_{s}.h5"), s)) for s in SEEDS]

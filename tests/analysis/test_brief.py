@@ -145,3 +145,27 @@ def test_cli_figures_only_one(examples, tmp_path):
     r = cli("figures", examples["run"], "-o", str(tmp_path), "--only", "corridors")
     assert r.returncode == 0, r.stderr
     assert sorted(os.listdir(tmp_path)) == ["corridors.csv", "corridors.png", "corridors.svg"]
+
+
+def test_brief_compares_scenarios_with_different_pathways(examples, tmp_path):
+    """The project's labour-pathways variant adds a pathway: it appears, counted 0 in the baseline."""
+    out = str(tmp_path / "labour.pdf")
+    assert make_brief(examples["run"], examples["labour_run"], out) == 4
+    df = pd.read_csv(os.path.splitext(out)[0] + ".csv")
+    paths = df[df["table"] == "pathway"].set_index("key")
+    new = paths.loc["mex-services-visa (policy only)"]
+    p = examples["labour_run"]
+    j = R.labels(p, "pathway").index("mex-services-visa")
+    assert new["base_median"] == 0 and new["policy_median"] == R.read(p, "admissions")[:, j].sum()
+    assert new["difference_median"] == new["policy_median"]
+
+
+def test_input_differences_of_an_extends_variant(examples):
+    from migsim_figures.brief import input_differences
+    base = open_source(examples["run"]).experiments[0]
+    policy = open_source(examples["labour_run"]).experiments[0]
+    diff = input_differences(base, policy).set_index("setting")
+    assert diff.loc["pathways[usa-seasonal-agriculture].origins"].tolist() == ["[MEX]", "[MEX, COL]"]
+    added = diff.loc["pathways[mex-services-visa]"]  # one row for a whole new pathway
+    assert added["baseline"] == "(not set)" and added["policy"].startswith("{name: mex-services-visa")
+    assert not any(k.startswith("pathways[mex-services-visa].") for k in diff.index)
