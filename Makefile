@@ -51,3 +51,40 @@ clean:
 .PHONY: bench
 bench: deps build
 	$(PYTHON) bench/run_bench.py
+
+# --- figures (issue 5) ---
+# Figures and the policy brief from migsim output files, by analysis/migsim_figures
+# (docs/figures.md). FILE may be a single run, an ensemble (migsim sweep) or a comparison
+# (migsim compare); BASE and POLICY two runs, or BASE one comparison file holding both:
+#   make figures [FILE=outputs/americas.h5] [FIGDIR=outputs/figures]
+#   make brief [BASE=base.h5 POLICY=policy.h5 | BASE=comparison.h5] [BRIEF=outputs/brief.pdf]
+FILE      ?= outputs/americas.h5
+FIGDIR    ?= outputs/figures
+BRIEF     ?= outputs/brief.pdf
+FIGURES   := PYTHONPATH=$(CURDIR)/analysis MPLBACKEND=Agg $(PYTHON) -m migsim_figures
+DEPS_FIGURES := python3-xarray python3-h5netcdf python3-h5py python3-pandas python3-matplotlib \
+                python3-geopandas python3-yaml python3-pytest
+
+.PHONY: figures brief deps-figures
+
+deps-figures:
+	@tools/install-deps.sh $(DEPS_FIGURES)
+
+figures: deps-figures
+	$(FIGURES) figures $(FILE) -o $(FIGDIR)
+
+# Without BASE, the brief compares the two example scenarios (the corridor and its
+# labour-pathways variant), run here into outputs/.
+BRIEF_EXAMPLE_BASE   := configs/examples/corridor.yaml
+BRIEF_EXAMPLE_POLICY := configs/examples/corridor-labour-pathways.yaml
+
+brief: deps-figures
+ifeq ($(strip $(BASE)),)
+	@$(MAKE) --no-print-directory build
+	@mkdir -p outputs
+	$(BUILD)/migsim run $(BRIEF_EXAMPLE_BASE) -o outputs/brief-base.h5 --force --quiet
+	$(BUILD)/migsim run $(BRIEF_EXAMPLE_POLICY) -o outputs/brief-policy.h5 --force --quiet
+	$(FIGURES) brief outputs/brief-base.h5 outputs/brief-policy.h5 -o $(BRIEF)
+else
+	$(FIGURES) brief $(BASE) $(POLICY) -o $(BRIEF)
+endif
