@@ -10,7 +10,9 @@
 #include "core/errors.hpp"
 #include "core/version.hpp"
 #include "engine/progress.hpp"
+#include "engine/experiment.hpp"
 #include "engine/run.hpp"
+#include "engine/sweep.hpp"
 #include "model/agents.hpp"
 #include "scenario/scenario.hpp"
 
@@ -63,6 +65,39 @@ int command_validate(const std::string& scenario_path) {
   return kExitOk;
 }
 
+int command_sweep(const std::string& experiment_path, SweepOptions opt, bool list, bool count) {
+  const Experiment e = load_experiment(experiment_path);
+  if (count) {
+    std::printf("%d\n", e.members());
+    return kExitOk;
+  }
+  if (list) {
+    print_members(e);
+    return kExitOk;
+  }
+  if (opt.output.empty()) {
+    const std::string stem = std::filesystem::path(experiment_path).stem().string();
+    opt.output = opt.member ? stem + "-member-" + std::to_string(*opt.member) + ".h5" : stem + ".h5";
+  }
+  install_stop_handlers();
+  if (!opt.quiet) {
+    std::fprintf(stderr, "migsim %s: experiment %s: %zu design point%s x %d replicate%s = %d members of %s; %s into %s\n",
+                 version(), e.name.c_str(), e.points.size(), e.points.size() == 1 ? "" : "s", e.replicates,
+                 e.replicates == 1 ? "" : "s", e.members(), e.base->name.c_str(),
+                 opt.member ? ("member " + std::to_string(*opt.member)).c_str() : "every member", opt.output.c_str());
+  }
+  const SweepSummary r = run_sweep(e, opt);
+  if (!opt.quiet) {
+    std::fprintf(stderr, "done: %d member%s (%d failed) in %s\nwrote %s\n", r.members, r.members == 1 ? "" : "s",
+                 r.failed, format_duration(r.seconds).c_str(), opt.output.c_str());
+  } else if (r.failed > 0) {
+    std::fprintf(stderr, "%d of %d members failed (recorded in %s)\n", r.failed, r.members, opt.output.c_str());
+  }
+  // A single member that failed is a failed command (the job array shows it); a sweep
+  // with some failed members did its job: they are recorded in the file.
+  return opt.member && r.failed > 0 ? kExitRuntime : kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,6 +122,34 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "check a scenario as a run would, without running it");
   validate->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
 
+  std::string experiment_path;
+  SweepOptions sweep_opt;
+  bool sweep_list = false, sweep_count = false;
+  auto* sweep = app.add_subcommand("sweep", "run every member of an experiment into one ensemble file "
+                                            "(or one member into its own file)");
+  sweep->add_option("experiment", experiment_path, "experiment file (YAML, docs/experiments.md)")->required();
+  sweep->add_option("-o,--output", sweep_opt.output,
+                    "output file (default: EXPERIMENT's name with .h5, here; with --member NAME-member-K.h5)");
+  sweep->add_option("--member", sweep_opt.member, "run only member K (0-based) into its own file, for job arrays")
+      ->check(CLI::NonNegativeNumber);
+  sweep->add_option("--threads", sweep_opt.threads, "threads in all (default: all cores, or OMP_NUM_THREADS)")
+      ->check(CLI::Range(1, 4096));
+  sweep->add_option("--parallel", sweep_opt.parallel,
+                    "members run at once (default: as many as threads, each single-threaded)")
+      ->check(CLI::Range(1, 4096));
+  sweep->add_flag("--force", sweep_opt.force, "replace the output file if it exists");
+  sweep->add_flag("--quiet", sweep_opt.quiet, "print nothing but errors");
+  sweep->add_flag("--list", sweep_list, "print the members (seed, parameter values) and exit");
+  sweep->add_flag("--count", sweep_count, "print the number of members and exit");
+
+  std::vector<std::string> merge_inputs;
+  std::string merge_output;
+  bool merge_force = false;
+  auto* merge = app.add_subcommand("merge", "join member files of `migsim sweep --member` into the ensemble file");
+  merge->add_option("inputs", merge_inputs, "member files, or folders of them")->required();
+  merge->add_option("-o,--output", merge_output, "ensemble file")->required();
+  merge->add_flag("--force", merge_force, "replace the output file if it exists");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -106,6 +169,15 @@ int main(int argc, char** argv) {
   try {
     if (*run) return command_run(scenario_path, opt);
     if (*validate) return command_validate(scenario_path);
+    if (*sweep) {
+      sweep_opt.command = opt.command;
+      return command_sweep(experiment_path, sweep_opt, sweep_list, sweep_count);
+    }
+    if (*merge) {
+      merge_files(merge_inputs, merge_output, merge_force, opt.command);
+      std::fprintf(stderr, "wrote %s\n", merge_output.c_str());
+      return kExitOk;
+    }
   } catch (const InputError& e) {
     for (const auto& p : e.problems()) std::fprintf(stderr, "error: %s\n", p.c_str());
     if (e.problems().size() > 1) std::fprintf(stderr, "%zu errors\n", e.problems().size());
