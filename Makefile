@@ -51,3 +51,28 @@ clean:
 .PHONY: bench
 bench: deps build
 	$(PYTHON) bench/run_bench.py
+# --- batch and HPC (issue 4) ---
+# MPI (OpenMPI) for `migsim run` over ranks, and Slurm + munge for the job-array test
+# (tests/hpc/local-slurm.sh starts a single-node Slurm on this host).
+DEPS_HPC := libopenmpi-dev openmpi-bin slurm-wlm munge
+
+.PHONY: deps-hpc test-hpc slurm-start slurm-stop sweep-example
+
+deps: deps-hpc
+
+deps-hpc:
+	@tools/install-deps.sh $(DEPS_HPC)
+
+test-hpc: deps build
+	cd $(BUILD) && ctest --output-on-failure -L hpc
+
+slurm-start:
+	tests/hpc/local-slurm.sh start
+
+slurm-stop:
+	tests/hpc/local-slurm.sh stop
+
+sweep-example: build
+	@mkdir -p outputs
+	$(BUILD)/migsim sweep configs/experiments/move-rate.yaml -o outputs/move-rate.h5 --force
+# --- end of batch and HPC (issue 4) ---

@@ -98,7 +98,8 @@ std::string set_key_path(Node& root, const std::string& path, const Node& value)
       if (seg.select) return key_path(where, seg.key) + " is not in the scenario, so no item can be chosen from it";
       Node fresh;
       fresh.kind = last ? Node::Kind::Scalar : Node::Kind::Map;
-      fresh.source = fresh.key_source = value.source;
+      fresh.source = value.source;
+      fresh.key_source = value.key_source.file ? value.key_source : value.source;
       at->entries.emplace_back(seg.key, std::move(fresh));
       next = &at->entries.back().second;
     }
@@ -126,14 +127,14 @@ std::string set_key_path(Node& root, const std::string& path, const Node& value)
       where += "[" + *seg.select + "]";
       next = item;
       if (k + 1 == segments->size()) {
-        const Source key_src = next->key_source;
+        const Source key_src = next->key_source.file ? next->key_source : value.key_source;
         *next = value;
         next->key_source = key_src;
         return "";
       }
     }
     if (k + 1 == segments->size()) {
-      const Source key_src = next->key_source;
+      const Source key_src = next->key_source.file ? next->key_source : value.key_source;
       *next = value;
       next->key_source = key_src;
       return "";
@@ -275,7 +276,7 @@ class ExperimentReader {
   }
 
   void expand() {
-    const std::size_t P = lists_.size();
+    const std::size_t P = e_.parameters.size();
     if (P == 0) {
       e_.points.push_back({});
       return;
@@ -524,7 +525,9 @@ Scenario Experiment::scenario_of(int member) const {
   Node tree = base_tree;
   std::vector<std::string> problems;
   for (std::size_t k = 0; k < parameters.size(); ++k) {
-    const std::string err = set_key_path(tree, parameters[k].path, pt.nodes[k]);
+    Node value = pt.nodes[k];
+    value.key_source = parameters[k].source;  // a key the scenario lacks is reported where the experiment names it
+    const std::string err = set_key_path(tree, parameters[k].path, value);
     if (!err.empty()) problems.push_back(parameters[k].source.str() + ": parameters." + parameters[k].path + ": " + err);
   }
   if (!problems.empty()) throw InputError(problems);
