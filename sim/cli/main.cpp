@@ -10,6 +10,7 @@
 #include "core/errors.hpp"
 #include "core/version.hpp"
 #include "engine/progress.hpp"
+#include "engine/compare.hpp"
 #include "engine/experiment.hpp"
 #include "engine/run.hpp"
 #include "engine/sweep.hpp"
@@ -98,6 +99,22 @@ int command_sweep(const std::string& experiment_path, SweepOptions opt, bool lis
   return opt.member && r.failed > 0 ? kExitRuntime : kExitOk;
 }
 
+int command_compare(const std::string& base, const std::string& policy, CompareOptions opt) {
+  if (opt.output.empty()) {
+    opt.output = std::filesystem::path(policy).stem().string() + "-vs-" + std::filesystem::path(base).stem().string() + ".h5";
+  }
+  install_stop_handlers();
+  if (!opt.quiet) {
+    std::fprintf(stderr, "migsim %s: comparing %s with %s, %d replicates each, into %s\n", version(), policy.c_str(),
+                 base.c_str(), opt.replicates, opt.output.c_str());
+  }
+  std::string bname, pname;
+  const auto rows = run_compare(base, policy, opt, &bname, &pname);
+  std::printf("%s", format_differences(rows, bname, pname).c_str());
+  if (!opt.quiet) std::fprintf(stderr, "wrote %s\n", opt.output.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -150,6 +167,25 @@ int main(int argc, char** argv) {
   merge->add_option("-o,--output", merge_output, "ensemble file")->required();
   merge->add_flag("--force", merge_force, "replace the output file if it exists");
 
+  std::string compare_base, compare_policy;
+  CompareOptions cmp_opt;
+  std::uint64_t cmp_seed = 0;
+  auto* compare = app.add_subcommand("compare", "run a base and a policy scenario with common random numbers and "
+                                                "print their main differences with intervals");
+  compare->add_option("base", compare_base, "base scenario (YAML)")->required();
+  compare->add_option("policy", compare_policy, "policy scenario (YAML)")->required();
+  compare->add_option("--replicates", cmp_opt.replicates, "replicates of each scenario (default 10)")
+      ->check(CLI::Range(1, 100000));
+  compare->add_option("-o,--output", cmp_opt.output, "output file (default: POLICY-vs-BASE.h5, here)");
+  auto* cmp_seed_opt = compare->add_option("--seed", cmp_seed, "base seed (default: the base scenario's)");
+  compare->add_option("--months", cmp_opt.months, "run only the first N months")->check(CLI::PositiveNumber);
+  compare->add_option("--threads", cmp_opt.threads, "threads in all (default: all cores, or OMP_NUM_THREADS)")
+      ->check(CLI::Range(1, 4096));
+  compare->add_option("--parallel", cmp_opt.parallel, "runs at once (default: as many as threads)")
+      ->check(CLI::Range(1, 4096));
+  compare->add_flag("--force", cmp_opt.force, "replace the output file if it exists");
+  compare->add_flag("--quiet", cmp_opt.quiet, "print only the table and errors");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -172,6 +208,11 @@ int main(int argc, char** argv) {
     if (*sweep) {
       sweep_opt.command = opt.command;
       return command_sweep(experiment_path, sweep_opt, sweep_list, sweep_count);
+    }
+    if (*compare) {
+      if (*cmp_seed_opt) cmp_opt.seed = cmp_seed;
+      cmp_opt.command = opt.command;
+      return command_compare(compare_base, compare_policy, cmp_opt);
     }
     if (*merge) {
       merge_files(merge_inputs, merge_output, merge_force, opt.command);
