@@ -51,6 +51,7 @@ clean:
 .PHONY: bench
 bench: deps build
 	$(PYTHON) bench/run_bench.py
+
 # --- batch and HPC (issue 4) ---
 # MPI (OpenMPI) for `migsim run` over ranks, and Slurm + munge for the job-array test
 # (tests/hpc/local-slurm.sh starts a single-node Slurm on this host).

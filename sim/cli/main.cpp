@@ -15,6 +15,10 @@
 #include "engine/run.hpp"
 #include "engine/sweep.hpp"
 #include "model/agents.hpp"
+#include "model/comm.hpp"
+#ifdef MIGSIM_HAVE_MPI
+#include "model/comm_mpi.hpp"
+#endif
 #include "scenario/scenario.hpp"
 
 namespace {
@@ -43,6 +47,7 @@ int command_run(const std::string& scenario_path, RunOptions opt) {
   const Scenario s = load_scenario(scenario_path);
   if (opt.output.empty()) opt.output = std::filesystem::path(scenario_path).stem().string() + ".h5";
   install_stop_handlers();
+  if (opt.comm && opt.comm->rank() != 0) opt.quiet = true;  // rank 0 speaks for the run
   if (!opt.quiet) {
     std::fprintf(stderr, "migsim %s: running %s (%s to %s) into %s\n", version(), s.name.c_str(),
                  s.start.str().c_str(), (s.start + ((opt.months ? *opt.months : s.months()) - 1)).str().c_str(),
@@ -118,6 +123,24 @@ int command_compare(const std::string& base, const std::string& policy, CompareO
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Under an MPI launcher (mpirun, srun --mpi=...), `migsim run` spreads one run over the
+  // ranks; MPI is not initialised otherwise.
+#ifdef MIGSIM_HAVE_MPI
+  std::unique_ptr<MpiSession> mpi;
+  if (launched_by_mpi()) {
+    try {
+      mpi = std::make_unique<MpiSession>(&argc, &argv);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return kExitRuntime;
+    }
+  }
+  Comm* comm = mpi ? &mpi->comm() : nullptr;
+#else
+  Comm* comm = nullptr;
+#endif
+  const bool rank0 = !comm || comm->rank() == 0;
+  const bool many_ranks = comm && comm->size() > 1;
   CLI::App app{"migsim: an agent-based simulation of regional labour migration.\n"
                "Reads a YAML scenario, writes netCDF-4/HDF5 time series."};
   app.require_subcommand(1);
@@ -203,6 +226,11 @@ int main(int argc, char** argv) {
   opt.command = joined_args(argc, argv);
 
   try {
+    if (many_ranks && !*run) {
+      throw InputError({"only `migsim run` uses MPI ranks; run the members of a sweep as a job array "
+                        "(docs/hpc.md) or as one process"});
+    }
+    opt.comm = comm;
     if (*run) return command_run(scenario_path, opt);
     if (*validate) return command_validate(scenario_path);
     if (*sweep) {
@@ -220,17 +248,24 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
   } catch (const InputError& e) {
-    for (const auto& p : e.problems()) std::fprintf(stderr, "error: %s\n", p.c_str());
-    if (e.problems().size() > 1) std::fprintf(stderr, "%zu errors\n", e.problems().size());
+    // Every rank reads the same input and finds the same problems: rank 0 reports them.
+    if (rank0) {
+      for (const auto& p : e.problems()) std::fprintf(stderr, "error: %s\n", p.c_str());
+      if (e.problems().size() > 1) std::fprintf(stderr, "%zu errors\n", e.problems().size());
+    }
     return kExitInput;
-  } catch (const RuntimeFailure& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return kExitRuntime;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "error: out of memory\n");
-    return kExitRuntime;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: internal error: %s\n", e.what());
+    const bool interrupted = dynamic_cast<const RuntimeFailure*>(&e) && stop_requested();
+    if (rank0 || !interrupted) {
+      if (dynamic_cast<const RuntimeFailure*>(&e)) std::fprintf(stderr, "error: %s\n", e.what());
+      else if (dynamic_cast<const std::bad_alloc*>(&e)) std::fprintf(stderr, "error: out of memory\n");
+      else std::fprintf(stderr, "error: internal error: %s\n", e.what());
+    }
+#ifdef MIGSIM_HAVE_MPI
+    // A failure on one rank may leave the others waiting for it: end them all. (A stop
+    // on a signal happens on every rank at the same month, so it ends normally.)
+    if (many_ranks && !interrupted) mpi->abort(kExitRuntime);
+#endif
     return kExitRuntime;
   }
   return kExitInput;

@@ -40,33 +40,37 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   output::check_output_path(opt.output, opt.force);
   if (opt.threads > 0) omp_set_num_threads(opt.threads);
   const int months = opt.months ? *opt.months : s.months();
+  Comm& comm = opt.comm ? *opt.comm : serial_comm();
+  const bool writer = comm.rank() == 0;  // every rank has the month's results; rank 0 records and writes
 
   RunInfo info;
   info.seed = opt.seed ? *opt.seed : s.seed;
   info.threads = omp_get_max_threads();
+  info.ranks = comm.size();
   info.start_time_utc = utc_now();
   info.command = opt.command;
 
-  Model model(s, info.seed);
+  Model model(s, info.seed, &comm);
   Recorder rec(s);
-  Progress progress(stderr, opt.quiet, months);
+  Progress progress(stderr, opt.quiet || !writer, months);
   RunSummary sum;
   sum.initial_agents = model.live_agents();
   sum.threads = info.threads;
   const auto loop0 = clock::now();
   for (int t = 0; t < months; ++t) {
     const MonthResult& r = model.step();
-    rec.add(r, model.layout());
+    if (writer) rec.add(r, model.layout());
     progress.update(t + 1, r.month.str(), r.agents);
-    if (stop_requested() && t + 1 < months) {
+    // Ranks stop together: a signal seen by any rank stops all at the same month.
+    if (comm.any(stop_requested()) && t + 1 < months) {
       progress.finish();
-      throw RuntimeFailure(std::string("interrupted by ") + strsignal(stop_signal()) + " after month " +
+      throw RuntimeFailure(std::string("interrupted by ") + strsignal(stop_signal() ? stop_signal() : SIGTERM) + " after month " +
                            r.month.str() + "; no output written (" + opt.output + " is untouched)");
     }
   }
   progress.finish();
   const auto loop1 = clock::now();
-  output::write_netcdf(rec.dataset(info), opt.output, {opt.force, 2});
+  if (writer) output::write_netcdf(rec.dataset(info), opt.output, {opt.force, 2});
   const auto t1 = clock::now();
   sum.months = months;
   sum.final_agents = model.live_agents();

@@ -12,6 +12,8 @@
 
 namespace migsim {
 
+class Comm;
+
 struct RunOptions {
   std::string output;                 ///< output file (.h5)
   std::optional<std::uint64_t> seed;  ///< overrides the scenario's seed
@@ -20,6 +22,7 @@ struct RunOptions {
   bool force = false;                 ///< replace an existing output
   bool quiet = false;                 ///< no progress lines
   std::string command;                ///< the command line, for the file's history
+  Comm* comm = nullptr;               ///< MPI ranks of the run (nullptr: one process)
 };
 
 struct RunSummary {
