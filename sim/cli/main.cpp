@@ -5,11 +5,13 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <iostream>
 
 #include "core/errors.hpp"
 #include "core/version.hpp"
 #include "engine/progress.hpp"
+#include "engine/checkpoint.hpp"
 #include "engine/compare.hpp"
 #include "engine/experiment.hpp"
 #include "engine/run.hpp"
@@ -43,22 +45,47 @@ void print_scenario_summary(const Scenario& s) {
               (format_count(static_cast<std::int64_t>(agents * Agents::kBytesPerAgent / (1 << 20))) + " MiB").c_str());
 }
 
-int command_run(const std::string& scenario_path, RunOptions opt) {
-  const Scenario s = load_scenario(scenario_path);
+int command_run(const std::string& scenario_path, RunOptions opt, bool seed_given, bool every_given) {
+  std::optional<Scenario> loaded;
+  if (!opt.resume.empty()) {
+    // The run's settings come from the checkpoint unless given again.
+    const CheckpointHeader h = read_checkpoint(opt.resume, nullptr);
+    loaded.emplace(scenario_path.empty() ? checkpoint_scenario(h, opt.resume) : load_scenario(scenario_path));
+    if (opt.output.empty()) opt.output = h.output;
+    if (!opt.months) opt.months = h.months;
+    if (!seed_given) opt.seed = h.seed;
+    if (!every_given) opt.checkpoint_every = h.checkpoint_every;
+    if (opt.checkpoint.empty()) opt.checkpoint = opt.resume;
+    opt.force = opt.force || h.force;
+  } else {
+    if (scenario_path.empty()) throw InputError({"run: give a SCENARIO file, or --resume CHECKPOINT"});
+    loaded.emplace(load_scenario(scenario_path));
+  }
+  const Scenario& s = *loaded;
   if (opt.output.empty()) opt.output = std::filesystem::path(scenario_path).stem().string() + ".h5";
   install_stop_handlers();
   if (opt.comm && opt.comm->rank() != 0) opt.quiet = true;  // rank 0 speaks for the run
   if (!opt.quiet) {
-    std::fprintf(stderr, "migsim %s: running %s (%s to %s) into %s\n", version(), s.name.c_str(),
-                 s.start.str().c_str(), (s.start + ((opt.months ? *opt.months : s.months()) - 1)).str().c_str(),
-                 opt.output.c_str());
+    std::fprintf(stderr, "migsim %s: %s %s (%s to %s) into %s\n", version(), opt.resume.empty() ? "running" : "resuming",
+                 s.name.c_str(), s.start.str().c_str(),
+                 (s.start + ((opt.months ? *opt.months : s.months()) - 1)).str().c_str(), opt.output.c_str());
   }
   const RunSummary r = run_scenario(s, opt);
+  if (r.stopped) {
+    if (!opt.comm || opt.comm->rank() == 0) {
+      std::fprintf(stderr, "stopped after month %s (%d of %d): checkpoint written to %s; continue with: migsim run --resume %s\n",
+                   (s.start + (r.months - 1)).str().c_str(), r.months, opt.months ? *opt.months : s.months(),
+                   r.checkpoint.c_str(), r.checkpoint.c_str());
+    }
+    return kExitCheckpointed;
+  }
   if (!opt.quiet) {
+    if (r.resumed_from > 0) std::fprintf(stderr, "resumed after month %d of %d\n", r.resumed_from, r.months);
     std::fprintf(stderr, "done: %d months, %s agents at the start and %s at the end, %d threads, %s (loop %s, writing %s)\n",
                  r.months, format_count(r.initial_agents).c_str(), format_count(r.final_agents).c_str(), r.threads,
                  format_duration(r.seconds).c_str(), format_duration(r.loop_seconds).c_str(),
                  format_duration(r.write_seconds).c_str());
+    if (r.checkpoints > 0) std::fprintf(stderr, "wrote %d checkpoint%s (removed: the run is complete)\n", r.checkpoints, r.checkpoints == 1 ? "" : "s");
     std::fprintf(stderr, "wrote %s\n", r.output.c_str());
   }
   return kExitOk;
@@ -150,7 +177,7 @@ int main(int argc, char** argv) {
   RunOptions opt;
   std::uint64_t seed = 0;
   auto* run = app.add_subcommand("run", "run a scenario and write its output");
-  run->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
+  run->add_option("scenario", scenario_path, "scenario file (YAML); optional with --resume");
   run->add_option("-o,--output", opt.output, "output file (default: SCENARIO's name with .h5, here)");
   auto* seed_opt = run->add_option("--seed", seed, "random seed (overrides the scenario's)");
   run->add_option("--threads", opt.threads, "OpenMP threads (default: all cores, or OMP_NUM_THREADS)")
@@ -158,6 +185,12 @@ int main(int argc, char** argv) {
   auto* months_opt = run->add_option("--months", opt.months, "run only the first N months")->check(CLI::PositiveNumber);
   run->add_flag("--force", opt.force, "replace the output file if it exists");
   run->add_flag("--quiet", opt.quiet, "print nothing but errors");
+  auto* every_opt = run->add_option("--checkpoint-every", opt.checkpoint_every,
+                                    "write a checkpoint every N months (SIGTERM/SIGINT then also write one and stop)")
+                        ->check(CLI::PositiveNumber);
+  run->add_option("--checkpoint", opt.checkpoint,
+                  "checkpoint file (default: OUTPUT.ckpt); SIGTERM/SIGINT write it and stop; SIGUSR1 always does");
+  run->add_option("--resume", opt.resume, "continue the run saved in this checkpoint");
 
   auto* validate = app.add_subcommand("validate", "check a scenario as a run would, without running it");
   validate->add_option("scenario", scenario_path, "scenario file (YAML)")->required();
@@ -231,7 +264,7 @@ int main(int argc, char** argv) {
                         "(docs/hpc.md) or as one process"});
     }
     opt.comm = comm;
-    if (*run) return command_run(scenario_path, opt);
+    if (*run) return command_run(scenario_path, opt, seed_opt->count() > 0, every_opt->count() > 0);
     if (*validate) return command_validate(scenario_path);
     if (*sweep) {
       sweep_opt.command = opt.command;

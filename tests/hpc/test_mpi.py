@@ -2,6 +2,7 @@
 and 4 ranks, each with 1 and 2 OpenMP threads (mpirun --oversubscribe: more ranks than cores)."""
 import os
 import shutil
+import signal
 import subprocess
 
 import numpy as np
@@ -52,3 +53,28 @@ def test_input_errors_under_mpi_are_reported_once(tmp_path):
     assert p.stderr.count("cannot open the file") == 1
     p = mpirun(2, "sweep", "x.yaml", check=2)
     assert "only `migsim run` uses MPI ranks" in p.stderr
+
+
+def test_checkpoint_at_two_ranks_resumes_at_four(tmp_path, single):
+    """SIGUSR1 to mpirun (forwarded to the ranks) stops every rank at the same month with one
+    checkpoint, which does not depend on ranks: resumed at 4 ranks it gives the single run."""
+    out, ckpt = tmp_path / "m.h5", tmp_path / "m.ckpt"
+    cmd = [MPIRUN, "--oversubscribe", "-np", "2"]
+    if os.geteuid() == 0:
+        cmd.insert(1, "--allow-run-as-root")
+    proc = subprocess.Popen(cmd + [MIGSIM, "run", str(EXAMPLE), "-o", str(out), "--threads", "1", "--checkpoint",
+                                   str(ckpt)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = ""
+    while "progress:" not in line:
+        line = proc.stderr.readline()
+        assert line, "the run ended before any progress"
+    proc.send_signal(signal.SIGUSR1)
+    _, err = proc.communicate(timeout=120)
+    if not ckpt.exists():  # the run may have finished before the signal arrived
+        assert proc.returncode == 0, err
+        pytest.skip("the run ended before the signal: nothing to resume")
+    assert err.count("checkpoint written to") == 1, err
+    mpirun(4, "run", "--resume", ckpt, "--quiet")
+    a, b = data_variables(single), data_variables(out)
+    for name in a:
+        assert np.array_equal(a[name], b[name]), f"{name} differs"
