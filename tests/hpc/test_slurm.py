@@ -1,6 +1,7 @@
 """A sweep as a Slurm job array on a real (single-node) Slurm, merged, equals `migsim sweep`."""
 import os
 import subprocess
+import time
 
 import numpy as np
 import xarray as xr
@@ -46,3 +47,45 @@ def test_array_script_refuses_to_run_outside_an_array(tmp_path):
     p = subprocess.run(["bash", str(SLURM_DIR / "sweep-array.sh"), "x.yaml", str(tmp_path)], capture_output=True,
                        text=True, env=env)
     assert p.returncode != 0 and "job array" in p.stderr
+
+
+def test_time_limit_warning_checkpoints_requeues_and_resumes(slurm, tmp_path):
+    """run-checkpointed.sh: SIGUSR1 to the batch shell (what --signal=B:USR1@T sends before the
+    time limit; here scancel sends it at once) -> checkpoint, exit 3, requeue -> the next start
+    resumes -> the output equals an uninterrupted run's."""
+    scen = tmp_path / "big.yaml"
+    scen.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 10\nend: 2012-12\n")
+    whole = tmp_path / "whole.h5"
+    migsim("run", scen, "-o", whole, "--quiet", check=0)
+    env = dict(os.environ, MIGSIM=MIGSIM)
+    job = subprocess.run(["sbatch", "--parsable", "--time=10", str(SLURM_DIR / "run-checkpointed.sh"), str(scen),
+                          str(tmp_path / "out.h5")], capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
+    jid = job.stdout.strip().split(";")[0]
+    log = tmp_path / f"slurm-{jid}.out"
+
+    def wait_for(text, timeout=240):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if log.exists() and text in log.read_text():
+                return True
+            time.sleep(0.5)
+        return False
+
+    assert wait_for("progress:"), log.read_text() if log.exists() else "no log"
+    subprocess.run(["scancel", "--batch", "--signal=USR1", jid], check=True)
+    assert wait_for("requeueing job"), log.read_text()
+    # A requeued job waits a while before it may start again; let it start now.
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        state = subprocess.run(["squeue", "-h", "-j", jid, "-o", "%T"], capture_output=True, text=True).stdout.strip()
+        if state == "PENDING":
+            subprocess.run(["scontrol", "update", f"jobid={jid}", "starttime=now"], capture_output=True)
+            break
+        time.sleep(0.5)
+    assert wait_for("wrote "), log.read_text()
+    text = log.read_text()
+    assert "checkpoint written to" in text and "resuming from" in text and "resumed after month" in text
+    a, b = data_variables(whole), data_variables(tmp_path / "out.h5")
+    for name in a:
+        assert np.array_equal(a[name], b[name]), f"{name} differs"
+    assert not (tmp_path / "out.h5.ckpt").exists()
