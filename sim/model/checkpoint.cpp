@@ -4,7 +4,6 @@
 // so a checkpoint does not depend on threads, ranks or slot order, and a run may resume
 // with other thread and rank counts: each rank keeps the agents whose id falls to it.
 #include <algorithm>
-#include <numeric>
 
 #include "model/checkpoint.hpp"
 #include "model/model.hpp"
@@ -19,10 +18,7 @@ namespace {
 constexpr std::size_t kAgentBytes = 4 + 6 + 3 * 2;
 static_assert(Agents::kBytesPerAgent == kAgentBytes, "an agent field is missing from checkpoints");
 
-void put_agent(std::vector<char>& out, const Agents& a, std::size_t i) {
-  const auto at = out.size();
-  out.resize(at + kAgentBytes);
-  char* p = out.data() + at;
+void put_agent(char* p, const Agents& a, std::size_t i) {
   std::memcpy(p, &a.id[i], 4);
   p[4] = static_cast<char>(a.origin[i]);
   p[5] = static_cast<char>(a.location[i]);
@@ -41,14 +37,28 @@ std::uint32_t agent_id(const char* p) {
   return id;
 }
 
+/// Sorts (id, position) pairs by id: LSD radix sort, 11 bits a pass (ids are below 2^32).
+void sort_by_id(std::vector<std::pair<std::uint32_t, std::uint32_t>>& v) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> tmp(v.size());
+  for (int shift = 0; shift < 32; shift += 11) {
+    std::vector<std::size_t> count((1u << 11) + 1, 0);
+    for (const auto& x : v) ++count[((x.first >> shift) & 0x7FF) + 1];
+    for (std::size_t b = 1; b < count.size(); ++b) count[b] += count[b - 1];
+    for (const auto& x : v) tmp[count[(x.first >> shift) & 0x7FF]++] = x;
+    v.swap(tmp);
+  }
+}
+
 }  // namespace
 
 void Model::save_state(ByteWriter& w) const {
   // Every rank sends its live agents; rank 0 orders them by id and writes.
-  std::vector<char> mine;
-  mine.reserve(static_cast<std::size_t>(live_) / static_cast<std::size_t>(comm_->size()) * kAgentBytes);
-  for (std::size_t i = 0; i < agents_.size(); ++i)
-    if (agents_.status[i] != static_cast<std::uint8_t>(Status::Exited)) put_agent(mine, agents_, i);
+  constexpr auto kExited = static_cast<std::uint8_t>(Status::Exited);
+  std::size_t live_here = 0;
+  for (std::size_t i = 0; i < agents_.size(); ++i) live_here += agents_.status[i] != kExited;
+  std::vector<char> mine(live_here * kAgentBytes);
+  for (std::size_t i = 0, k = 0; i < agents_.size(); ++i)
+    if (agents_.status[i] != kExited) put_agent(mine.data() + kAgentBytes * k++, agents_, i);
   std::vector<char> all;
   comm_->gather_bytes(mine, all);
   if (comm_->rank() != 0) return;
@@ -81,16 +91,16 @@ void Model::save_state(ByteWriter& w) const {
   w.put(p.next_event);
 
   const std::size_t n = all.size() / kAgentBytes;
-  std::vector<std::uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    return agent_id(all.data() + std::size_t{a} * kAgentBytes) < agent_id(all.data() + std::size_t{b} * kAgentBytes);
-  });
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> order(n);  // (id, position)
+  for (std::size_t k = 0; k < n; ++k)
+    order[k] = {agent_id(all.data() + k * kAgentBytes), static_cast<std::uint32_t>(k)};
+  sort_by_id(order);
   w.put<std::uint64_t>(n);
   const auto at = w.bytes.size();
   w.bytes.resize(at + n * kAgentBytes);
   for (std::size_t k = 0; k < n; ++k)
-    std::memcpy(w.bytes.data() + at + k * kAgentBytes, all.data() + std::size_t{order[k]} * kAgentBytes, kAgentBytes);
+    std::memcpy(w.bytes.data() + at + k * kAgentBytes, all.data() + std::size_t{order[k].second} * kAgentBytes,
+                kAgentBytes);
 }
 
 void Model::load_state(ByteReader& r) {
@@ -153,11 +163,11 @@ void Model::load_state(ByteReader& r) {
   agents_.resize(0);
   agents_.reserve(static_cast<std::size_t>(n / ranks + 1));
   const int O = s.n_origins(), C = s.n_countries(), S = s.n_sectors(), P = static_cast<int>(s.pathways.size());
-  std::vector<char> buf(kAgentBytes);
+  const char* block = r.take(static_cast<std::size_t>(n) * kAgentBytes);
   for (std::uint64_t k = 0; k < n; ++k) {
-    for (std::size_t b = 0; b < kAgentBytes; ++b) buf[b] = r.get<char>();
-    const std::uint32_t id = agent_id(buf.data());
-    const auto u = [&](int i) { return static_cast<std::uint8_t>(buf[static_cast<std::size_t>(i)]); };
+    const char* buf = block + k * kAgentBytes;
+    const std::uint32_t id = agent_id(buf);
+    const auto u = [&](int i) { return static_cast<std::uint8_t>(buf[i]); };
     if (id >= next_id_ || u(4) >= O || u(5) >= C || (u(6) != kNone && u(6) >= C) || u(7) >= kStatuses ||
         (u(8) & flag::kSectorMask) >= S || (u(9) != kNone && u(9) >= P))
       mismatch("agent " + std::to_string(id) + " has values outside the scenario");
@@ -171,9 +181,9 @@ void Model::load_state(ByteReader& r) {
     agents_.status[i] = u(7);
     agents_.flags[i] = u(8);
     agents_.pathway[i] = u(9);
-    std::memcpy(&agents_.since[i], buf.data() + 10, 2);
-    std::memcpy(&agents_.job_since[i], buf.data() + 12, 2);
-    std::memcpy(&agents_.wake[i], buf.data() + 14, 2);
+    std::memcpy(&agents_.since[i], buf + 10, 2);
+    std::memcpy(&agents_.job_since[i], buf + 12, 2);
+    std::memcpy(&agents_.wake[i], buf + 14, 2);
   }
   free_.clear();
   thread_counts_.clear();

@@ -70,6 +70,13 @@ class ByteReader {
     p_ += n;
     return s;
   }
+  /// The next `n` bytes, in place.
+  const char* take(std::size_t n) {
+    need(n);
+    const char* at = p_;
+    p_ += n;
+    return at;
+  }
   std::size_t remaining() const { return static_cast<std::size_t>(end_ - p_); }
 
  private:
