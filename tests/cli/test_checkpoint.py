@@ -93,7 +93,7 @@ def test_sigusr1_checkpoints_even_without_checkpoint_options(tmp_path):
     assert xr.open_dataset(out, engine="h5netcdf").sizes["time"] == 24
 
 
-def checkpoint_of(tmp_path, months=12):
+def checkpoint_of(tmp_path, months=36):
     """A checkpoint of the example after a SIGUSR1, made quickly."""
     out = tmp_path / "c.h5"
     proc = start("run", bigger(tmp_path), "-o", out, "--threads", 1, "--months", months)
@@ -126,6 +126,6 @@ def test_damaged_and_mismatched_checkpoints_are_refused(tmp_path):
     p = migsim("run", "--resume", ckpt, "--seed", 1, "-o", tmp_path / "x.h5", check=2)
     assert "it was written with seed" in p.stderr
     p = migsim("run", "--resume", ckpt, "--months", 13, "-o", tmp_path / "x.h5", check=2)
-    assert "its run goes to 12 months, not 13" in p.stderr
+    assert "its run goes to 36 months, not 13" in p.stderr
     assert not (tmp_path / "x.h5").exists()
     assert migsim("run", check=2).stderr.count("SCENARIO") >= 1

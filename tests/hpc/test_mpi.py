@@ -55,14 +55,18 @@ def test_input_errors_under_mpi_are_reported_once(tmp_path):
     assert "only `migsim run` uses MPI ranks" in p.stderr
 
 
-def test_checkpoint_at_two_ranks_resumes_at_four(tmp_path, single):
+def test_checkpoint_at_two_ranks_resumes_at_four(tmp_path):
     """SIGUSR1 to mpirun (forwarded to the ranks) stops every rank at the same month with one
     checkpoint, which does not depend on ranks: resumed at 4 ranks it gives the single run."""
+    scen = tmp_path / "s.yaml"
+    scen.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 20\n")
+    single = tmp_path / "single.h5"
+    migsim("run", scen, "-o", single, "--threads", 1, "--quiet", check=0)
     out, ckpt = tmp_path / "m.h5", tmp_path / "m.ckpt"
     cmd = [MPIRUN, "--oversubscribe", "-np", "2"]
     if os.geteuid() == 0:
         cmd.insert(1, "--allow-run-as-root")
-    proc = subprocess.Popen(cmd + [MIGSIM, "run", str(EXAMPLE), "-o", str(out), "--threads", "1", "--checkpoint",
+    proc = subprocess.Popen(cmd + [MIGSIM, "run", str(scen), "-o", str(out), "--threads", "1", "--checkpoint",
                                    str(ckpt)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = ""
     while "progress:" not in line:
