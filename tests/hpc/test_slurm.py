@@ -54,7 +54,7 @@ def test_time_limit_warning_checkpoints_requeues_and_resumes(slurm, tmp_path):
     time limit; here scancel sends it at once) -> checkpoint, exit 3, requeue -> the next start
     resumes -> the output equals an uninterrupted run's."""
     scen = tmp_path / "big.yaml"
-    scen.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 10\nend: 2012-12\n")
+    scen.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 5\n")
     whole = tmp_path / "whole.h5"
     migsim("run", scen, "-o", whole, "--quiet", check=0)
     env = dict(os.environ, MIGSIM=MIGSIM)
