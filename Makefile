@@ -8,7 +8,7 @@ SCENARIO  ?= configs/examples/corridor.yaml
 OUT       ?= outputs/$(basename $(notdir $(SCENARIO))).h5
 
 DEPS_BUILD := cmake g++ make git pkg-config libhdf5-dev hdf5-tools libyaml-cpp-dev \
-              libboost-dev doctest-dev libcli11-dev librandom123-dev
+              libboost-dev doctest-dev libcli11-dev librandom123-dev libopenmpi-dev openmpi-bin
 DEPS_PYTHON := python3-h5py python3-xarray python3-h5netcdf python3-netcdf4 netcdf-bin \
                python3-pandas python3-matplotlib python3-pytest
 
@@ -21,9 +21,13 @@ help:
 	@echo "make test    install what is missing, build, run every test"
 	@echo "make build   build $(BUILD)/migsim (Release, -O3)"
 	@echo "make deps    install the missing Debian packages (and say which)"
+	@echo "make figures figures from FILE= (default outputs/americas.h5) into FIGDIR= (outputs/figures)"
+	@echo "make brief   a PDF comparing BASE= and POLICY= (default: two example scenarios)"
+	@echo "make bench   performance benchmarks into outputs/bench/results.json"
+	@echo "make test-hpc   only the MPI and Slurm tests"
 	@echo "make clean   remove $(BUILD)/"
 
-deps: deps-build deps-python
+deps: deps-build deps-python deps-figures deps-hpc
 
 deps-build:
 	@tools/install-deps.sh $(DEPS_BUILD)
@@ -40,6 +44,7 @@ build: deps-build $(BUILD)/CMakeCache.txt
 run: deps build
 	@mkdir -p outputs
 	$(BUILD)/migsim run $(SCENARIO) -o $(OUT) --force
+	@$(MAKE) --no-print-directory figures FILE=$(OUT)
 
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -88,3 +93,27 @@ ifeq ($(strip $(BASE)),)
 else
 	$(FIGURES) brief $(BASE) $(POLICY) -o $(BRIEF)
 endif
+
+# --- batch and HPC (issue 4) ---
+# MPI (OpenMPI) for `migsim run` over ranks, and Slurm + munge for the job-array test
+# (tests/hpc/local-slurm.sh starts a single-node Slurm on this host).
+DEPS_HPC := libopenmpi-dev openmpi-bin slurm-wlm munge
+
+.PHONY: deps-hpc test-hpc slurm-start slurm-stop sweep-example
+
+deps-hpc:
+	@tools/install-deps.sh $(DEPS_HPC)
+
+test-hpc: deps build
+	cd $(BUILD) && ctest --output-on-failure -L hpc
+
+slurm-start:
+	tests/hpc/local-slurm.sh start
+
+slurm-stop:
+	tests/hpc/local-slurm.sh stop
+
+sweep-example: build
+	@mkdir -p outputs
+	$(BUILD)/migsim sweep configs/experiments/move-rate.yaml -o outputs/move-rate.h5 --force
+# --- end of batch and HPC (issue 4) ---

@@ -13,7 +13,8 @@ namespace migsim {
 enum ExitCode : int {
   kExitOk = 0,
   kExitRuntime = 1,  ///< the input was fine but the run failed (I/O, memory, interruption)
-  kExitInput = 2,    ///< bad input: command line, scenario, experiment, output path
+  kExitInput = 2,    ///< bad input: command line, scenario, experiment, output path, checkpoint
+  kExitCheckpointed = 3,  ///< stopped on a signal after writing a checkpoint: resume with --resume
 };
 
 /// Bad input from the user (scenario, experiment, command-line values, output path). Holds

@@ -6,8 +6,11 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 
 #include "core/errors.hpp"
+#include "core/version.hpp"
+#include "engine/checkpoint.hpp"
 #include "engine/progress.hpp"
 #include "engine/recorder.hpp"
 #include "model/model.hpp"
@@ -26,9 +29,14 @@ void install_stop_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGUSR1, &sa, nullptr);
 }
 bool stop_requested() { return g_stop_signal.load() != 0; }
 int stop_signal() { return g_stop_signal.load(); }
+
+std::string checkpoint_path(const RunOptions& opt) {
+  return opt.checkpoint.empty() ? opt.output + ".ckpt" : opt.checkpoint;
+}
 
 RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   using clock = std::chrono::steady_clock;
@@ -37,36 +45,99 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
     throw InputError({"--months: expected between 1 and " + std::to_string(s.months()) +
                       " (the scenario's length), got " + std::to_string(*opt.months)});
   }
+  if (opt.checkpoint_every < 0) throw InputError({"--checkpoint-every: expected a positive number of months"});
   output::check_output_path(opt.output, opt.force);
   if (opt.threads > 0) omp_set_num_threads(opt.threads);
   const int months = opt.months ? *opt.months : s.months();
+  Comm& comm = opt.comm ? *opt.comm : serial_comm();
+  const bool writer = comm.rank() == 0;  // every rank has the month's results; rank 0 records and writes
+  const std::string ckpt = checkpoint_path(opt);
+  const bool checkpointing = opt.checkpoint_every > 0 || !opt.checkpoint.empty() || !opt.resume.empty();
 
   RunInfo info;
   info.seed = opt.seed ? *opt.seed : s.seed;
   info.threads = omp_get_max_threads();
+  info.ranks = comm.size();
   info.start_time_utc = utc_now();
   info.command = opt.command;
 
-  Model model(s, info.seed);
+  // A resumed run continues the checkpoint's: same scenario, seed and length.
+  std::vector<char> rest;
+  CheckpointHeader header;
+  if (!opt.resume.empty()) {
+    header = read_checkpoint(opt.resume, &rest);
+    std::vector<std::string> problems;
+    const std::string pre = opt.resume + ": cannot resume from this checkpoint: ";
+    if (header.scenario_yaml != s.resolved_yaml)
+      problems.push_back(pre + "it was written for another scenario (" +
+                         (header.scenario_files.empty() ? std::string("?") : header.scenario_files.back()) +
+                         ", whose text differs from this one's)");
+    if (header.seed != info.seed)
+      problems.push_back(pre + "it was written with seed " + std::to_string(header.seed) + ", not " +
+                         std::to_string(info.seed));
+    if (header.months != months)
+      problems.push_back(pre + "its run goes to " + std::to_string(header.months) + " months, not " +
+                         std::to_string(months));
+    if (!problems.empty()) throw InputError(problems);
+    info.command = header.command + " (resumed: " + opt.command + ")";
+  }
+  header.migsim_version = version();
+  header.scenario_yaml = s.resolved_yaml;
+  header.scenario_files = s.files;
+  header.seed = info.seed;
+  header.months = months;
+  header.output = opt.output;
+  header.force = opt.force;
+  header.checkpoint_every = opt.checkpoint_every;
+  if (opt.resume.empty()) header.command = opt.command;
+
+  Model model(s, info.seed, &comm, opt.resume.empty());
   Recorder rec(s);
-  Progress progress(stderr, opt.quiet, months);
+  if (!opt.resume.empty()) restore_checkpoint(opt.resume, rest, model, writer ? &rec : nullptr);
+  rest = {};
+  const int first = model.months_done();
   RunSummary sum;
+  sum.resumed_from = first;
+  sum.checkpoint = ckpt;
+  Progress progress(stderr, opt.quiet || !writer, months - first);
   sum.initial_agents = model.live_agents();
   sum.threads = info.threads;
+  auto save = [&]() {
+    header.months_done = model.months_done();
+    write_checkpoint(ckpt, header, model, writer ? &rec : nullptr);
+    ++sum.checkpoints;
+  };
   const auto loop0 = clock::now();
-  for (int t = 0; t < months; ++t) {
+  for (int t = first; t < months; ++t) {
     const MonthResult& r = model.step();
-    rec.add(r, model.layout());
-    progress.update(t + 1, r.month.str(), r.agents);
-    if (stop_requested() && t + 1 < months) {
+    if (writer) rec.add(r, model.layout());
+    progress.update(t + 1 - first, r.month.str(), r.agents);
+    // Ranks stop together: a signal seen by any rank stops all at the same month.
+    if (comm.any(stop_requested()) && t + 1 < months) {
       progress.finish();
-      throw RuntimeFailure(std::string("interrupted by ") + strsignal(stop_signal()) + " after month " +
-                           r.month.str() + "; no output written (" + opt.output + " is untouched)");
+      const bool usr1 = comm.any(stop_signal() == SIGUSR1);
+      const char* sig = strsignal(stop_signal() ? stop_signal() : SIGTERM);
+      if (checkpointing || usr1) {
+        save();
+        sum.stopped = true;
+        sum.months = t + 1;
+        sum.final_agents = model.live_agents();
+        sum.output = opt.output;
+        sum.seconds = std::chrono::duration<double>(clock::now() - t0).count();
+        return sum;
+      }
+      throw RuntimeFailure(std::string("interrupted by ") + sig + " after month " + r.month.str() +
+                           "; no output written (" + opt.output + " is untouched)");
     }
+    if (opt.checkpoint_every > 0 && (t + 1) % opt.checkpoint_every == 0 && t + 1 < months) save();
   }
   progress.finish();
   const auto loop1 = clock::now();
-  output::write_netcdf(rec.dataset(info), opt.output, {opt.force, 2});
+  if (writer) output::write_netcdf(rec.dataset(info), opt.output, {opt.force, 2});
+  if (writer && checkpointing) {
+    std::error_code ec;
+    std::filesystem::remove(ckpt, ec);  // the run is complete: nothing to resume
+  }
   const auto t1 = clock::now();
   sum.months = months;
   sum.final_agents = model.live_agents();

@@ -19,17 +19,20 @@ namespace {
 constexpr int kInitialMaxMonthsPresent = 120;
 }  // namespace
 
-Model::Model(const Scenario& scenario, std::uint64_t seed)
+Model::Model(const Scenario& scenario, std::uint64_t seed, Comm* comm, bool create_agents)
     : scenario_(scenario),
       seed_(seed),
+      comm_(comm ? comm : &serial_comm()),
       layout_(scenario.n_origins(), scenario.n_countries(), scenario.n_sectors(),
               static_cast<int>(scenario.pathways.size()), static_cast<int>(scenario.routes.size())),
       policy_(PolicyState::initial(scenario)) {
   routes_.build(scenario_, policy_);
   clock_.build(scenario_);
   choice_constants_.build(scenario_);
+  if (!create_agents) return;
   create_initial_agents();
   counts_ = recount();
+  comm_->sum(counts_.data(), counts_.size());
 }
 
 void Model::create_initial_agents() {
@@ -43,8 +46,11 @@ void Model::create_initial_agents() {
   if (total >= (std::size_t{1} << 32) - 1) throw RuntimeFailure("more than 2^32 agents");
   // 2 % headroom: a population that stays about the same size then never reallocates
   // (a reallocation briefly holds two copies of a field).
-  agents_.reserve(total + total / 50 + 4096);
-  agents_.resize(total);
+  // This rank's agents: ids rank, rank + ranks, rank + 2 ranks, ...
+  const auto ranks = static_cast<std::size_t>(comm_->size()), me = static_cast<std::size_t>(comm_->rank());
+  const std::size_t mine = total > me ? (total - me + ranks - 1) / ranks : 0;
+  agents_.reserve(mine + mine / 50 + 4096);
+  agents_.resize(mine);
 
   // Cumulative sector shares of each country (origins' for their migrants; the location's
   // for the rest of the world's).
@@ -58,11 +64,12 @@ void Model::create_initial_agents() {
   // One block per agent decides its sector (inversion of the shares), legal status,
   // employment and months present; a second, keyed to the month before the start, its clock.
 #pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < total; ++i) {
+  for (std::size_t i = 0; i < mine; ++i) {
+    const std::size_t global = me + i * ranks;
     const auto cell = static_cast<std::size_t>(
-        std::upper_bound(first.begin(), first.end(), static_cast<std::int64_t>(i)) - first.begin() - 1);
+        std::upper_bound(first.begin(), first.end(), static_cast<std::int64_t>(global)) - first.begin() - 1);
     const StockCell& sc = s.initial_stock[cell];
-    const auto id = static_cast<std::uint32_t>(i);
+    const auto id = static_cast<std::uint32_t>(global);
     const auto w = random_block(seed_, 0, id, Purpose::InitialAgent);
     const auto& cdf = sector_cdf[sc.origin < n ? sc.origin : sc.location];
     const double u = to_unit(w[0]) * cdf.back();
@@ -165,19 +172,26 @@ void Model::add_new_agents() {
   if (total == 0) return;
   if (double(next_id_) + double(total) >= 4294967295.0) throw RuntimeFailure("agent ids exhausted (2^32)");
 
+  // This rank creates the new agents whose ids fall to it (id modulo the ranks): the k-th new
+  // agent (id next_id_ + k) for k = first_k, first_k + ranks, ...
+  const std::int64_t ranks = comm_->size();
+  const std::int64_t first_k = ((comm_->rank() - static_cast<std::int64_t>(next_id_ % ranks)) % ranks + ranks) % ranks;
+  const std::int64_t mine = total > first_k ? (total - first_k + ranks - 1) / ranks : 0;
   const std::size_t old_size = agents_.size();
-  const std::size_t reuse = std::min(free_.size(), static_cast<std::size_t>(total));
-  agents_.resize(old_size + static_cast<std::size_t>(total) - reuse);
+  const std::size_t reuse = std::min(free_.size(), static_cast<std::size_t>(mine));
+  agents_.resize(old_size + static_cast<std::size_t>(mine) - reuse);
   std::vector<std::int64_t> first(batches.size() + 1, 0);
   for (std::size_t b = 0; b < batches.size(); ++b) first[b + 1] = first[b] + batches[b].count;
   const Drivers& dr = drivers_;
-  std::vector<std::int64_t>& flows = counts_;  // state counts: new agents enter the stock here
+  // New agents enter the state counts at the month's end, with the pass's changes (step()).
+  std::vector<std::int64_t>& flows = inflow_arrivals_;
 
 #pragma omp parallel for schedule(static)
-  for (std::int64_t k = 0; k < total; ++k) {
+  for (std::int64_t j = 0; j < mine; ++j) {
+    const std::int64_t k = first_k + j * ranks;
     const auto b = static_cast<std::size_t>(std::upper_bound(first.begin(), first.end(), k) - first.begin() - 1);
     const Batch& batch = batches[b];
-    const std::size_t i = take_slot(static_cast<std::size_t>(k), old_size);
+    const std::size_t i = take_slot(static_cast<std::size_t>(j), old_size);
     const std::uint32_t id = next_id_ + static_cast<std::uint32_t>(k);
     agents_.id[i] = id;
     agents_.origin[i] = static_cast<std::uint8_t>(batch.origin);
@@ -202,8 +216,8 @@ void Model::add_new_agents() {
   }
   (void)dr;
   // Count them in (sequentially, in batch order).
-  for (std::int64_t k = 0; k < total; ++k) {
-    const std::size_t i = take_slot(static_cast<std::size_t>(k), old_size);
+  for (std::int64_t j = 0; j < mine; ++j) {
+    const std::size_t i = take_slot(static_cast<std::size_t>(j), old_size);
     const auto st = static_cast<Status>(agents_.status[i]);
     const int o = agents_.origin[i], l = agents_.location[i], fl = agents_.flags[i];
     ++flows[layout_.stock_at(o, l, static_cast<int>(st))];
@@ -228,19 +242,25 @@ const MonthResult& Model::step() {
   add_new_agents();
   agent_pass();
 
-  // Sum the threads' counters: state changes into the state counts, flows into the result.
+  // Sum the threads' counters (and the new agents'), then the ranks': state changes into the
+  // state counts, flows into the result; the last element counts the agents that exited.
   result_.month = m;
-  result_.counts.assign(layout_.total, 0);
-  for (std::size_t k = layout_.state_end; k < layout_.total; ++k) result_.counts[k] = inflow_arrivals_[k];
+  std::vector<std::int64_t>& sum = inflow_arrivals_;
+  sum.push_back(0);
   tickets_.clear();
   for (std::size_t th = 0; th < thread_counts_.size(); ++th) {
     const auto& c = thread_counts_[th];
-    for (std::size_t k = 0; k < layout_.state_end; ++k) counts_[k] += c[k];
-    for (std::size_t k = layout_.state_end; k < layout_.total; ++k) result_.counts[k] += c[k];
+    for (std::size_t k = 0; k < layout_.total; ++k) sum[k] += c[k];
     tickets_.insert(tickets_.end(), thread_tickets_[th].begin(), thread_tickets_[th].end());
     free_.insert(free_.end(), thread_free_[th].begin(), thread_free_[th].end());
-    live_ -= static_cast<std::int64_t>(thread_free_[th].size());
+    sum[layout_.total] += static_cast<std::int64_t>(thread_free_[th].size());
   }
+  comm_->sum(sum.data(), sum.size());
+  comm_->all_tickets(tickets_);
+  for (std::size_t k = 0; k < layout_.state_end; ++k) counts_[k] += sum[k];
+  result_.counts.assign(layout_.total, 0);
+  for (std::size_t k = layout_.state_end; k < layout_.total; ++k) result_.counts[k] = sum[k];
+  live_ -= sum[layout_.total];
   std::sort(free_.begin(), free_.end());
   std::copy(counts_.begin(), counts_.begin() + static_cast<std::ptrdiff_t>(layout_.state_end), result_.counts.begin());
   result_.quota = tables_.quota;

@@ -5,14 +5,16 @@
 /// new movers (2), then one parallel pass over the agents in which each agent goes through
 /// destination choice (3), pathways (4), irregular journeys (5), the labour market (6),
 /// regularisation (7) and exits (8) as its status calls for. Counts are integers summed
-/// across threads; every random draw is keyed by (seed, month, agent id, purpose); new
-/// agents get ids in a fixed order. The output therefore does not depend on thread count.
+/// across threads (and MPI ranks, comm.hpp); every random draw is keyed by (seed, month,
+/// agent id, purpose); new agents get ids in a fixed order. The output therefore does not
+/// depend on thread or rank count.
 
 #include <cstdint>
 #include <vector>
 
 #include "model/agents.hpp"
 #include "model/clock.hpp"
+#include "model/comm.hpp"
 #include "model/counters.hpp"
 #include "model/drivers.hpp"
 #include "model/policy.hpp"
@@ -21,6 +23,9 @@
 #include "scenario/scenario.hpp"
 
 namespace migsim {
+
+class ByteWriter;
+class ByteReader;
 
 /// What one month produced (for the output), besides the state counts.
 struct MonthResult {
@@ -35,8 +40,10 @@ struct MonthResult {
 class Model {
  public:
   /// Builds the initial agents from the scenario's initial stock. `seed` overrides the
-  /// scenario's seed.
-  Model(const Scenario& scenario, std::uint64_t seed);
+  /// scenario's seed. With `comm` (MPI ranks), this process holds only its share of the
+  /// agents (id modulo the ranks); counts, tickets and results are the whole run's.
+  /// `create_agents` false leaves the model empty, for load_state().
+  Model(const Scenario& scenario, std::uint64_t seed, Comm* comm = nullptr, bool create_agents = true);
 
   /// Runs one month and returns what it produced.
   const MonthResult& step();
@@ -46,12 +53,21 @@ class Model {
   const Scenario& scenario() const { return scenario_; }
   const CounterLayout& layout() const { return layout_; }
   const Agents& agents() const { return agents_; }
-  std::int64_t live_agents() const { return live_; }
+  std::int64_t live_agents() const { return live_; }  ///< on every rank
+  Comm& comm() const { return *comm_; }
   std::uint64_t seed() const { return seed_; }
   /// State counts kept up to date from each month's changes ([0, layout().state_end)).
   const std::vector<std::int64_t>& counts() const { return counts_; }
-  /// The same counts recomputed from the agents (tests check they agree).
+  /// The same counts recomputed from this rank's agents (tests check they agree).
   std::vector<std::int64_t> recount() const;
+
+  /// Checkpoints (checkpoint.cpp). save_state() writes the state after months_done()
+  /// months (collective under MPI: every rank calls it, rank 0 gets the bytes); it does not
+  /// depend on threads, ranks or slot order. load_state() restores it, keeping this rank's
+  /// share of the agents; it throws CheckpointError when the bytes are damaged or do not fit
+  /// the scenario and seed.
+  void save_state(ByteWriter& out) const;
+  void load_state(ByteReader& in);
 
  private:
   void create_initial_agents();
@@ -62,6 +78,7 @@ class Model {
 
   const Scenario& scenario_;
   std::uint64_t seed_;
+  Comm* comm_;
   CounterLayout layout_;
   PolicyState policy_;
   RouteTable routes_;
@@ -75,7 +92,7 @@ class Model {
   std::vector<std::int64_t> counts_;   ///< state counts (and scratch for flows)
   std::vector<Ticket> tickets_;        ///< pending applications, for this month's lottery
   std::vector<std::uint32_t> free_;    ///< exited slots, reused by new agents
-  std::vector<std::int64_t> inflow_arrivals_;  ///< flows counted outside the pass (CounterLayout)
+  std::vector<std::int64_t> inflow_arrivals_;  ///< new agents' state counts and flows, counted outside the pass
   std::vector<std::vector<std::int64_t>> thread_counts_;
   std::vector<std::vector<Ticket>> thread_tickets_;
   std::vector<std::vector<std::uint32_t>> thread_free_;

@@ -17,7 +17,7 @@ using Attributes = std::vector<std::pair<std::string, AttrValue>>;
 
 /// Variable data: one of these element types.
 using Data = std::variant<std::vector<std::int64_t>, std::vector<double>, std::vector<std::int32_t>,
-                          std::vector<std::int8_t>, std::vector<std::string>>;
+                          std::vector<std::int8_t>, std::vector<std::string>, std::vector<std::uint64_t>>;
 
 struct Variable {
   std::string name;

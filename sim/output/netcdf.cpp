@@ -208,6 +208,9 @@ struct Writer {
             } else if constexpr (std::is_same_v<T, std::int8_t>) {
               file_type = H5T_STD_I8LE;
               mem_type = H5T_NATIVE_INT8;
+            } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+              file_type = H5T_STD_U64LE;
+              mem_type = H5T_NATIVE_UINT64;
             }
           }
         },
@@ -434,6 +437,11 @@ struct Reader {
       if (size <= 4) {
         std::vector<std::int32_t> v;
         read(v, H5T_NATIVE_INT32);
+        return v;
+      }
+      if (H5Tget_sign(type) == H5T_SGN_NONE) {
+        std::vector<std::uint64_t> v;
+        read(v, H5T_NATIVE_UINT64);
         return v;
       }
       std::vector<std::int64_t> v;

@@ -904,6 +904,10 @@ Scenario load_scenario(const std::filesystem::path& path) {
   return finish(root, std::move(files));
 }
 
+Scenario load_scenario_tree(const scenario::Node& root, std::vector<std::string> files) {
+  return finish(root, std::move(files));
+}
+
 Scenario load_scenario_text(const std::string& text, const std::string& name) {
   Node root = scenario::parse_text(text, name);
   if (root.is_map() && root.find("extends")) {

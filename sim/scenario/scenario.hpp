@@ -201,4 +201,11 @@ Scenario load_scenario(const std::filesystem::path& path);
 /// The same from YAML text (tests, fuzzing); `name` stands for the file in messages.
 Scenario load_scenario_text(const std::string& text, const std::string& name);
 
+namespace scenario {
+struct Node;
+}
+/// The same from a tree already read and merged (load_with_extends()), possibly edited by
+/// an experiment; `files` are the files it came from, base first.
+Scenario load_scenario_tree(const scenario::Node& root, std::vector<std::string> files);
+
 }  // namespace migsim

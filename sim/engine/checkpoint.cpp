@@ -1,0 +1,182 @@
+#include "engine/checkpoint.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "core/errors.hpp"
+#include "core/version.hpp"
+#include "model/checkpoint.hpp"
+#include "scenario/tree.hpp"
+
+namespace migsim {
+
+namespace {
+
+constexpr char kMagic[8] = {'M', 'I', 'G', 'S', 'I', 'M', 'C', 'K'};
+constexpr std::uint32_t kFormat = 1;
+
+std::uint64_t fnv1a(const char* p, std::size_t n) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(p[i]);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+void put_header(ByteWriter& w, const CheckpointHeader& h) {
+  w.put_string(h.migsim_version);
+  w.put_string(h.scenario_yaml);
+  w.put<std::uint64_t>(h.scenario_files.size());
+  for (const auto& f : h.scenario_files) w.put_string(f);
+  w.put(h.seed);
+  w.put<std::int32_t>(h.months);
+  w.put<std::int32_t>(h.months_done);
+  w.put_string(h.output);
+  w.put<std::uint8_t>(h.force ? 1 : 0);
+  w.put<std::int32_t>(h.checkpoint_every);
+  w.put_string(h.command);
+}
+
+CheckpointHeader get_header(ByteReader& r) {
+  CheckpointHeader h;
+  h.migsim_version = r.get_string();
+  h.scenario_yaml = r.get_string();
+  const auto files = r.get<std::uint64_t>();
+  if (files > 1000) throw CheckpointError("damaged (too many scenario files)");
+  for (std::uint64_t k = 0; k < files; ++k) h.scenario_files.push_back(r.get_string());
+  h.seed = r.get<std::uint64_t>();
+  h.months = r.get<std::int32_t>();
+  h.months_done = r.get<std::int32_t>();
+  h.output = r.get_string();
+  h.force = r.get<std::uint8_t>() != 0;
+  h.checkpoint_every = r.get<std::int32_t>();
+  h.command = r.get_string();
+  return h;
+}
+
+}  // namespace
+
+void write_checkpoint(const std::string& path, const CheckpointHeader& header, const Model& model,
+                      const Recorder* recorder) {
+  ByteWriter w;
+  put_header(w, header);
+  if (recorder) {
+    auto& rec = const_cast<Recorder&>(*recorder);
+    w.put<std::int32_t>(rec.months());
+    w.put<std::uint64_t>(rec.int_series().size());
+    for (const auto& v : rec.int_series()) w.put_vector(v);
+    w.put<std::uint64_t>(rec.float_series().size());
+    for (const auto& v : rec.float_series()) w.put_vector(v);
+  }
+  model.save_state(w);  // collective
+  if (model.comm().rank() != 0) return;
+
+  namespace fs = std::filesystem;
+  const fs::path final_path(path);
+  const std::string tmp =
+      (final_path.parent_path() / ("." + final_path.filename().string() + ".tmp." + std::to_string(getpid()))).string();
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    const auto size = static_cast<std::uint64_t>(w.bytes.size());
+    const std::uint64_t sum = fnv1a(w.bytes.data(), w.bytes.size());
+    out.write(kMagic, sizeof kMagic);
+    out.write(reinterpret_cast<const char*>(&kFormat), sizeof kFormat);
+    out.write(reinterpret_cast<const char*>(&size), sizeof size);
+    out.write(w.bytes.data(), static_cast<std::streamsize>(w.bytes.size()));
+    out.write(reinterpret_cast<const char*>(&sum), sizeof sum);
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw RuntimeFailure(path + ": cannot write the checkpoint (is the disk full or the folder read-only?)");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, final_path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw RuntimeFailure(path + ": cannot move the checkpoint into place (" + ec.message() + ")");
+  }
+}
+
+CheckpointHeader read_checkpoint(const std::string& path, std::vector<char>* rest) {
+  auto bad = [&](const std::string& why) -> InputError {
+    return InputError({path + ": cannot resume from this checkpoint: " + why});
+  };
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw bad("no such file");
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.eof() && in.fail()) throw bad("cannot read it");
+  if (all.size() < sizeof kMagic || std::memcmp(all.data(), kMagic, sizeof kMagic) != 0)
+    throw bad("not a migsim checkpoint (it does not start with MIGSIMCK)");
+  const std::size_t head = sizeof kMagic + 4 + 8;
+  if (all.size() < head + 8) throw bad("truncated (the file ends too early)");
+  std::uint32_t format = 0;
+  std::uint64_t size = 0, sum = 0;
+  std::memcpy(&format, all.data() + sizeof kMagic, 4);
+  std::memcpy(&size, all.data() + sizeof kMagic + 4, 8);
+  if (format != kFormat)
+    throw bad("written in checkpoint format " + std::to_string(format) + "; this migsim reads format " +
+              std::to_string(kFormat));
+  if (size != all.size() - head - 8)
+    throw bad("truncated or damaged (it holds " + std::to_string(all.size()) + " bytes, its header promises " +
+              std::to_string(size + head + 8) + ")");
+  std::memcpy(&sum, all.data() + head + size, 8);
+  if (fnv1a(all.data() + head, size) != sum) throw bad("damaged (its checksum does not match its contents)");
+  ByteReader r(all.data() + head, size);
+  CheckpointHeader h;
+  try {
+    h = get_header(r);
+  } catch (const CheckpointError& e) {
+    throw bad(e.what());
+  }
+  if (h.migsim_version != version())
+    throw bad("written by migsim " + h.migsim_version + ", this is migsim " + version() +
+              "; resume with the same version (the model may differ between versions)");
+  if (rest) rest->assign(all.end() - 8 - static_cast<std::ptrdiff_t>(r.remaining()), all.end() - 8);
+  return h;
+}
+
+void restore_checkpoint(const std::string& path, const std::vector<char>& rest, Model& model, Recorder* recorder) {
+  ByteReader r(rest.data(), rest.size());
+  try {
+    const auto months = r.get<std::int32_t>();
+    const auto n_int = r.get<std::uint64_t>();
+    std::vector<std::vector<std::int64_t>> ints;
+    for (std::uint64_t k = 0; k < n_int && k < 1000; ++k) ints.push_back(r.get_vector<std::int64_t>());
+    const auto n_float = r.get<std::uint64_t>();
+    std::vector<std::vector<double>> floats;
+    for (std::uint64_t k = 0; k < n_float && k < 1000; ++k) floats.push_back(r.get_vector<double>());
+    if (recorder) {
+      if (ints.size() != recorder->int_series().size() || floats.size() != recorder->float_series().size())
+        throw CheckpointError("does not fit the scenario: its recorded series differ");
+      recorder->int_series() = std::move(ints);
+      recorder->float_series() = std::move(floats);
+      recorder->set_months(months);
+    }
+    model.load_state(r);
+    if (recorder && model.months_done() != months)
+      throw CheckpointError("damaged (its recorded months and model month differ)");
+    if (r.remaining() != 0) throw CheckpointError("damaged (unexpected bytes at its end)");
+  } catch (const CheckpointError& e) {
+    throw InputError({path + ": cannot resume from this checkpoint: " + e.what()});
+  }
+}
+
+Scenario checkpoint_scenario(const CheckpointHeader& header, const std::string& path) {
+  try {
+    const scenario::Node root = scenario::parse_text(header.scenario_yaml, path + " (its scenario)");
+    return load_scenario_tree(root, header.scenario_files);
+  } catch (const InputError& e) {
+    std::vector<std::string> problems = {path + ": the scenario stored in the checkpoint does not load:"};
+    for (const auto& p : e.problems()) problems.push_back(p);
+    throw InputError(problems);
+  }
+}
+
+}  // namespace migsim

@@ -1,0 +1,131 @@
+"""Checkpoint and restart: a run stopped by a signal (or killed) and resumed gives the output
+of a run never interrupted, bit for bit; damaged or mismatched checkpoints are refused."""
+import os
+import signal
+import subprocess
+import time
+
+import xarray as xr
+
+from conftest import EXAMPLE, MIGSIM, assert_same_data, migsim
+
+VOLATILE = {"history", "start_time_utc", "host", "threads", "ranks"}
+
+
+def bigger(tmp_path):
+    """The example at one agent per 10 people (1.5 million agents): a few seconds a run."""
+    f = tmp_path / "big.yaml"
+    f.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 10\n")
+    return f
+
+
+def start(*args):
+    return subprocess.Popen([MIGSIM, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_progress(proc, lines=1, timeout=120):
+    deadline, seen, err = time.time() + timeout, 0, ""
+    while time.time() < deadline and seen < lines:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        err += line
+        seen += line.startswith("progress:")
+    return err
+
+
+def assert_same_run(a, b):
+    assert_same_data(a, b)
+    da, db = xr.open_dataset(a, engine="h5netcdf"), xr.open_dataset(b, engine="h5netcdf")
+    for k in da.attrs:
+        if k not in VOLATILE:
+            assert str(da.attrs[k]) == str(db.attrs[k]), k
+
+
+def test_sigterm_writes_a_checkpoint_and_resume_equals_an_uninterrupted_run(tmp_path):
+    scen = bigger(tmp_path)
+    whole = tmp_path / "whole.h5"
+    migsim("run", scen, "-o", whole, "--quiet", "--threads", 2, check=0)
+    out, ckpt = tmp_path / "run.h5", tmp_path / "run.ckpt"
+    proc = start("run", scen, "-o", out, "--checkpoint", ckpt, "--threads", 1)
+    wait_for_progress(proc, 2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err
+    assert f"checkpoint written to {ckpt}; continue with: migsim run --resume {ckpt}" in err
+    assert ckpt.exists() and not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.yaml", "run.ckpt", "whole.h5"]
+    # Resume with another thread count; the scenario and output come from the checkpoint.
+    p = migsim("run", "--resume", ckpt, "--threads", 2, check=0)
+    assert "resuming" in p.stderr and "resumed after month" in p.stderr
+    assert_same_run(whole, out)
+    assert not ckpt.exists()  # the run is complete
+
+
+def test_a_killed_run_resumes_from_its_last_periodic_checkpoint(tmp_path):
+    scen = bigger(tmp_path)
+    whole = tmp_path / "whole.h5"
+    migsim("run", scen, "-o", whole, "--quiet", "--months", 36, check=0)
+    out = tmp_path / "run.h5"
+    ckpt = tmp_path / "run.h5.ckpt"  # the default name
+    proc = start("run", scen, "-o", out, "--months", 36, "--checkpoint-every", 4, "--threads", 1)
+    deadline = time.time() + 120
+    while not ckpt.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    wait_for_progress(proc, 2)
+    proc.kill()  # SIGKILL: no chance to write anything more
+    proc.communicate(timeout=60)
+    assert ckpt.exists() and not out.exists()
+    migsim("run", scen, "--resume", ckpt, "--quiet", check=0)
+    assert_same_run(whole, out)
+
+
+def test_sigusr1_checkpoints_even_without_checkpoint_options(tmp_path):
+    scen = bigger(tmp_path)
+    out = tmp_path / "u.h5"
+    proc = start("run", scen, "-o", out, "--threads", 1, "--months", 24)
+    wait_for_progress(proc, 1)
+    proc.send_signal(signal.SIGUSR1)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err
+    assert (tmp_path / "u.h5.ckpt").exists()
+    migsim("run", "--resume", tmp_path / "u.h5.ckpt", "--quiet", check=0)
+    assert xr.open_dataset(out, engine="h5netcdf").sizes["time"] == 24
+
+
+def checkpoint_of(tmp_path, months=36):
+    """A checkpoint of the example after a SIGUSR1, made quickly."""
+    out = tmp_path / "c.h5"
+    proc = start("run", bigger(tmp_path), "-o", out, "--threads", 1, "--months", months)
+    wait_for_progress(proc, 1)
+    proc.send_signal(signal.SIGUSR1)
+    proc.communicate(timeout=120)
+    assert proc.returncode == 3
+    return tmp_path / "c.h5.ckpt"
+
+
+def test_damaged_and_mismatched_checkpoints_are_refused(tmp_path):
+    ckpt = checkpoint_of(tmp_path)
+    data = ckpt.read_bytes()
+    cases = {
+        "truncated.ckpt": (data[: len(data) // 2], "truncated or damaged"),
+        "flipped.ckpt": (data[:1000] + bytes([data[1000] ^ 0xFF]) + data[1001:], "damaged (its checksum does not match"),
+        "other.ckpt": (b"hello, world\n" * 10, "not a migsim checkpoint"),
+        "empty.ckpt": (b"", "not a migsim checkpoint"),
+    }
+    for name, (content, message) in cases.items():
+        f = tmp_path / name
+        f.write_bytes(content)
+        p = migsim("run", "--resume", f, "-o", tmp_path / "x.h5", check=2)
+        assert f"{f}: cannot resume from this checkpoint: {message}" in p.stderr, (name, p.stderr)
+    p = migsim("run", "--resume", tmp_path / "none.ckpt", check=2)
+    assert "no such file" in p.stderr
+    # Another scenario, another seed, another length.
+    p = migsim("run", EXAMPLE, "--resume", ckpt, "-o", tmp_path / "x.h5", check=2)
+    assert "it was written for another scenario" in p.stderr
+    p = migsim("run", "--resume", ckpt, "--seed", 1, "-o", tmp_path / "x.h5", check=2)
+    assert "it was written with seed" in p.stderr
+    p = migsim("run", "--resume", ckpt, "--months", 13, "-o", tmp_path / "x.h5", check=2)
+    assert "its run goes to 36 months, not 13" in p.stderr
+    assert not (tmp_path / "x.h5").exists()
+    assert migsim("run", check=2).stderr.count("SCENARIO") >= 1
