@@ -311,6 +311,8 @@ def build(d):
     other_origin = {de: bil_all[(2010, de)] - sum(v for (o, x), v in inner.items() if x == de) for de in lac}
     unknown = {de: tot[(2010, de)] - bil_all[(2010, de)] for de in lac}
     gap = lac_total - sum(tot[(2010, de)] for de in lac)  # immigrants of LAC entities outside the 30
+    n_out = sum(1 for r in d["totals"] if r["year"] == "2010" and r["indicator"] == "immigrant_stock_total"
+                and r["region"] == LAC_NAME and r["iso3"] != "REGION" and r["iso3"] not in lac)
     gap_share = largest_remainder(gap, {de: tot[(2010, de)] for de in lac})
     row = {de: other_origin[de] + unknown[de] + gap_share[de] for de in lac}
     assert inner_lac + sum(row.values()) == lac_total
@@ -436,10 +438,10 @@ def build(d):
     # --- initial stock ---
     w("# Initial stock, 2010-01 = UN DESA International Migrant Stock 2020, mid-2010 bilateral cells")
     w("# among the 30 (undesa_stock_bilateral_1990_2010.csv), persons.")
-    w("# ROW (rest of the world), in the 28 LAC locations only, closes each location's UN DESA 2010")
+    w(f"# ROW (rest of the world), in the {len(lac)} LAC locations only, closes each location's UN DESA 2010")
     w("# total and the region's total: ROW = (born outside the 30) + (origin unknown: a location's")
-    w("# total minus its bilateral cells) + (a share of the 552,141 immigrants living in the 26 LAC")
-    w("# entities outside the 30, spread over the 28 in proportion to their 2010 totals, by largest")
+    w(f"# total minus its bilateral cells) + (a share of the {gap:,} immigrants living in the {n_out} LAC")
+    w(f"# entities outside the 30, spread over the {len(lac)} in proportion to their 2010 totals, by largest")
     w(f"# remainder, so that the sum is exact). Among the 30 in LAC: {inner_lac:,}; ROW {sum(row.values()):,}")
     w(f"# (born outside the 30 {sum(other_origin.values()):,}; unknown {sum(unknown.values()):,}; outside entities {gap:,});")
     w(f"# LAC total {lac_total:,} = UN DESA's region total.")
@@ -453,13 +455,17 @@ def build(d):
             cells.append(("ROW", row[de]))
         w(f"  {de}: {{{', '.join(f'{o}: {v}' for o, v in cells)}}}")
     w("")
-    w("# Share of the initial stock without a regular status. ASSUMPTIONS (docs/ODD.md): USA from")
+    w("# Share of the initial stock without a regular status. ASSUMPTIONS (docs/ODD.md): the US- and")
+    w("# Canadian-born in LAC are regular (children of returning citizens, retirees); USA from")
     w("# DHS's January 2010 estimate (10.8 million unauthorized, 6.6 million Mexican-born: ~0.55 of")
     w(f"# the Mexican-born); Mercosur nationals in another member {IRREGULAR_MERCOSUR}; other LAC cells {IRREGULAR_DEFAULT}.")
     w("initial_irregular_share:")
     w(f"  default: {IRREGULAR_DEFAULT}")
     for de in thirty:
         spec = dict(IRREGULAR.get(de, {}))
+        if de not in NORTH:
+            for o in NORTH:
+                spec.setdefault(o, 0.0)
         if de in MERCOSUR_STATES or de in ("BOL", "CHL"):
             for o in MERCOSUR_STATES + ("BOL", "CHL"):
                 if o != de and (o, de) in inner and o not in spec:
@@ -519,6 +525,8 @@ def irregular_share(de, o):
     spec = IRREGULAR.get(de, {})
     if o in spec:
         return spec[o]
+    if o in NORTH and de not in NORTH:
+        return 0.0
     if o in MERCOSUR_STATES + ("BOL", "CHL") and (de in MERCOSUR_STATES or de in ("BOL", "CHL")):
         return IRREGULAR_MERCOSUR
     return spec.get("default", IRREGULAR_DEFAULT)
