@@ -88,3 +88,17 @@ ifeq ($(strip $(BASE)),)
 else
 	$(FIGURES) brief $(BASE) $(POLICY) -o $(BRIEF)
 endif
+
+# --- scenario and calibration (issue 3) ---
+# `make scenario` rebuilds configs/americas.yaml from configs/data/ (byte for byte the same);
+# `make calibrate` searches the free behavioural parameters (configs/calibration/ranges.yaml),
+# writes configs/calibration/behaviour.yaml and fit_report.md, and confirms at full scale
+# (about 30 minutes on 2 cores; CALIBRATE_ARGS=--no-confirm skips the full-scale runs).
+.PHONY: scenario calibrate
+DEPS_PYTHON += python3-yaml
+CALIBRATE_ARGS ?=
+scenario:
+	$(PYTHON) analysis/build_scenario.py
+
+calibrate: deps build
+	$(PYTHON) analysis/calibrate.py --migsim $(BUILD)/migsim $(CALIBRATE_ARGS)

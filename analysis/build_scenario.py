@@ -111,20 +111,23 @@ FIXED_BEHAVIOUR = [
     ("long_unemployment_months", 6, "(assumption)"),
     ("irregular_match", 0.6, "irregular job seekers are hired at 0.6x the regular rate (assumption)"),
     ("transit_stay", 0.2, "(assumption)"),
+    ("irregular_rate", 0.5, "per month: an aspirant with no pathway sets off irregularly at 0.5 x route feasibility x logistic(gain); (assumption: crossing a land border needs no paperwork, so those who decide go within weeks; 0.15 left most Venezuelans waiting for pathways further away)"),
 ]
 
-# Crisis (push) indices, 0..1: documented scenario inputs.
-#  VEN: the share of GDP per capita lost since the 2013 peak (Maddison), at mid-year,
-#       computed below from the data; 0 before 2014.
-#  HTI: the earthquake of 2010-01-12, an index of 0.5 falling to 0 by 2012-01 (assumption:
-#       the acute displacement of ~2 years); from 2021-07 (the president's assassination on
-#       2021-07-07, the earthquake of 2021-08-14, gang control) 0.4, rising to 0.5 in 2022.
-#  NIC: the repression of the protests from 2018-04: 0.4 from 2018-05, 0.25 in 2019-2020,
-#       0.4 again from 2021-11 (the election and new repression) (assumptions).
-CRISIS_HTI = {"2009-12": 0.0, "2010-01": 0.5, "2012-01": 0.0, "2021-06": 0.0, "2021-07": 0.4,
-              "2022-06": 0.5}
-CRISIS_NIC = {"2018-03": 0.0, "2018-05": 0.4, "2018-12": 0.4, "2019-06": 0.25, "2021-10": 0.25,
-              "2021-11": 0.4}
+# Crisis (push) indices, 0..1 (0 none, 1 collapse): documented scenario inputs.
+#  VEN: the reference collapse. The share of GDP per capita lost since the 2010-2013 peak
+#       (Maddison), at mid-year, divided by its largest value (2021: 73.5 % lost), so that
+#       the index is 1 at the depth of the collapse; 0 before 2014. Computed below from the data.
+#  HTI: ASSUMPTIONS relative to that reference: the earthquake of 2010-01-12, 0.4 falling to 0
+#       by 2012-01 (the acute displacement lasted about two years); from 2021-07 (the
+#       president's assassination on 2021-07-07, the earthquake of 2021-08-14, gang control)
+#       0.3, rising to 0.4 by 2022-07.
+#  NIC: ASSUMPTIONS: the repression of the protests from 2018-04, 0.3 from 2018-05, 0.2 in
+#       2019-2020, 0.3 again from 2021-11 (the election and new repression).
+CRISIS_HTI = {"2009-12": 0.0, "2010-01": 0.4, "2012-01": 0.0, "2021-06": 0.0, "2021-07": 0.3,
+              "2022-07": 0.4}
+CRISIS_NIC = {"2018-03": 0.0, "2018-05": 0.3, "2018-12": 0.3, "2019-06": 0.2, "2021-10": 0.2,
+              "2021-11": 0.3}
 
 # Route edges: [kind, months, cost $, mortality, interception] by kind, unless listed.
 # Assumptions (see docs/ODD.md): ordinary land borders are cheap and safe; the risky
@@ -139,6 +142,8 @@ ROUTE_OVERRIDE = {
     "CRI-PAN": ("land", 1, 300, 0.0, 0.05, "Panama and Costa Rica channel the flow north"),
     "CRI-NIC": ("land", 1, 300, 0.0, 0.05, ""),
     "HND-NIC": ("land", 1, 300, 0.0, 0.05, ""),
+    "GUY-VEN": ("land", 2, 500, 0.0, 0.1, "no road crosses this border (the Essequibo is disputed): river and bush paths"),
+    "CAN-USA": ("land", 1, 500, 0.0, 0.3, "irregular northbound crossings are few; the Safe Third Country Agreement (2004) returns asylum seekers at ports"),
     "GTM-HND": ("land", 1, 300, 0.0, 0.05, ""),
 }
 SEA_AIR = [  # edge, kind, months, cost, mortality, interception, reason
@@ -147,7 +152,7 @@ SEA_AIR = [  # edge, kind, months, cost, mortality, interception, reason
     ("DOM-PRI", "sea", 1, 1500, 0.01, 0.3, "the Mona Passage in small boats (yolas)"),
     ("HTI-BHS", "sea", 1, 1000, 0.01, 0.3, "Windward Passage"),
     ("BHS-USA", "sea", 1, 1500, 0.005, 0.4, "to Florida"),
-    ("TTO-VEN", "sea", 1, 300, 0.003, 0.1, "Gulf of Paria in small boats"),
+    ("TTO-VEN", "sea", 1, 500, 0.003, 0.3, "Gulf of Paria in small boats; Trinidad's coast guard interdicts and deports"),
     ("BRB-TTO", "sea", 1, 300, 0.0, 0.05, "Eastern Caribbean"),
     ("PRI-USA", "air", 1, 300, 0.0, 0.0, "a domestic US flight"),
     ("JAM-USA", "air", 1, 800, 0.0, 0.2, "entry as a visitor and overstay; refusal at the border"),
@@ -329,7 +334,9 @@ def build(d):
     gdp, ratio, gdp_notes = gdp_ppp(d)
     mad_ven = {int(r["year"]): float(r["gdppc_2011intl_ppp"]) for r in d["maddison"] if r["iso3"] == "VEN"}
     peak = max(mad_ven[y] for y in range(2010, 2014))
-    crisis_ven = [("2013-07", 0.0)] + [(f"{y}-07", max(0.0, 1.0 - mad_ven[y] / peak)) for y in range(2014, 2023)]
+    loss = {y: max(0.0, 1.0 - mad_ven[y] / peak) for y in range(2014, 2023)}
+    deepest = max(loss.values())
+    crisis_ven = [("2013-07", 0.0)] + [(f"{y}-07", loss[y] / deepest) for y in range(2014, 2023)]
 
     # --- header ---
     w("# migsim default scenario: 30 countries of the Americas, 2010-01 to 2022-12.")
@@ -382,9 +389,10 @@ def build(d):
     w("#   open to foreign-born job seekers.")
     w("#   sector_shares: ASSUMPTION, one vector for middle-income and one for high-income economies.")
     w("#   deportation_rate: ASSUMPTION (per month, of settled irregular migrants).")
-    w("#   crisis: documented inputs: Venezuela = share of GDP per capita (Maddison) lost since the")
-    w(f"#   2010-2013 peak ({peak:.0f}); Haiti 2010 earthquake and 2021 crisis, Nicaragua 2018")
-    w("#   repression: ASSUMPTIONS (docs/ODD.md).")
+    w("#   crisis (0 none .. 1 collapse): Venezuela = share of GDP per capita (Maddison) lost since")
+    w(f"#   the 2010-2013 peak ({peak:.0f}), divided by its deepest value ({deepest:.3f}); Haiti 2010")
+    w("#   earthquake and 2021 crisis, Nicaragua 2018 repression: ASSUMPTIONS relative to Venezuela's")
+    w("#   collapse (docs/ODD.md).")
     w("countries:")
     for c in thirty:
         info = d["country"][c]
