@@ -101,7 +101,7 @@ DEPORTATION_DEFAULT = 0.0003
 # configs/calibration/behaviour.yaml). Reasoning in docs/ODD.md.
 FIXED_BEHAVIOUR = [
     ("natural_mortality", 0.0005, "per month = 6 per 1000 a year, the order of LAC crude death rates (assumption)"),
-    ("return_rate", 0.002, "per month = 2.4 %/yr return hazard of settled migrants (assumption; sensitivity in the fit report)"),
+    ("return_rate", 0.001, "per month = 1.2 %/yr return hazard of settled migrants (assumption: the stock is mostly long-settled; at 2.4 %/yr the Americas-born stock of the USA fell from 24.0 M to ~14 M by 2022, against its UN DESA growth 20.2 M (2005) -> 23.1 M (2010))"),
     ("return_unemployed_factor", 2.0, "returns double after long unemployment (assumption)"),
     ("return_irregular_factor", 1.5, "irregular migrants return 1.5x as often (assumption)"),
     ("return_crisis_weight", 2.0, "returns fall by exp(-2 x crisis at origin) (assumption)"),

@@ -45,7 +45,7 @@ BASELINE_MONTHS = 60  # 2010-01 .. 2014-12
 # ---------------------------------------------------------------------------------------
 def lac_codes():
     with open(SCENARIO, encoding="utf-8") as f:
-        doc = yaml.safe_load(f)
+        doc = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return [c["code"] for c in doc["countries"] if "LAC" in c.get("regions", [])]
 
 
