@@ -93,7 +93,7 @@ endif
 # `make scenario` rebuilds configs/americas.yaml from configs/data/ (byte for byte the same);
 # `make calibrate` searches the free behavioural parameters (configs/calibration/ranges.yaml),
 # writes configs/calibration/behaviour.yaml and fit_report.md, and confirms at full scale
-# (about 30 minutes on 2 cores; CALIBRATE_ARGS=--no-confirm skips the full-scale runs).
+# (about 6 minutes on 2 cores; CALIBRATE_ARGS=--no-confirm skips the full-scale runs).
 .PHONY: scenario calibrate
 DEPS_PYTHON += python3-yaml
 CALIBRATE_ARGS ?=

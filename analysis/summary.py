@@ -68,7 +68,11 @@ def summarise(path, detail=False, out=sys.stdout):
     agents = ds["agents"].values
     p(f"agents     {int(agents[0]):,} after the first month, {int(agents[-1]):,} at the end, max {int(agents.max()):,}")
     p("LAC migrant stock (persons, end of month; target 8,326,588 in 2010 and 16,300,000 in 2022):")
+    shown = []
     for lab in (labels[0], "2010-12", "2015-12", "2020-12", "2022-12", labels[-1]):
+        if lab in shown:
+            continue
+        shown.append(lab)
         v = at_month(lac, labels, lab)
         if v is not None:
             p(f"  {lab}  {v:>12,}")
