@@ -4,13 +4,13 @@
 BUILD     ?= build
 PYTHON    := /usr/bin/python3
 JOBS      ?= $(shell nproc)
-SCENARIO  ?= configs/examples/corridor.yaml
+SCENARIO  ?= configs/americas.yaml
 OUT       ?= outputs/$(basename $(notdir $(SCENARIO))).h5
 
 DEPS_BUILD := cmake g++ make git pkg-config libhdf5-dev hdf5-tools libyaml-cpp-dev \
               libboost-dev doctest-dev libcli11-dev librandom123-dev libopenmpi-dev openmpi-bin
 DEPS_PYTHON := python3-h5py python3-xarray python3-h5netcdf python3-netcdf4 netcdf-bin \
-               python3-pandas python3-matplotlib python3-pytest
+               python3-pandas python3-matplotlib python3-pytest python3-yaml
 
 .PHONY: all deps deps-build deps-python build run test clean help
 
@@ -44,6 +44,7 @@ build: deps-build $(BUILD)/CMakeCache.txt
 run: deps build
 	@mkdir -p outputs
 	$(BUILD)/migsim run $(SCENARIO) -o $(OUT) --force
+	$(PYTHON) analysis/summary.py $(OUT)
 	@$(MAKE) --no-print-directory figures FILE=$(OUT)
 
 test: deps build
@@ -117,3 +118,16 @@ sweep-example: build
 	@mkdir -p outputs
 	$(BUILD)/migsim sweep configs/experiments/move-rate.yaml -o outputs/move-rate.h5 --force
 # --- end of batch and HPC (issue 4) ---
+
+# --- scenario and calibration (issue 3) ---
+# `make scenario` rebuilds configs/americas.yaml from configs/data/ (byte for byte the same);
+# `make calibrate` searches the free behavioural parameters (configs/calibration/ranges.yaml),
+# writes configs/calibration/behaviour.yaml and fit_report.md, and confirms at full scale
+# (about 6 minutes on 2 cores; CALIBRATE_ARGS=--no-confirm skips the full-scale runs).
+.PHONY: scenario calibrate
+CALIBRATE_ARGS ?=
+scenario:
+	$(PYTHON) analysis/build_scenario.py
+
+calibrate: deps build
+	$(PYTHON) analysis/calibrate.py --migsim $(BUILD)/migsim $(CALIBRATE_ARGS)
