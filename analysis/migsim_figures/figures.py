@@ -458,13 +458,19 @@ def fig_pathway_quota(exp: Experiment):
     ax.set_xlabel("Percent of the quota (%)")
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, fontsize=6, borderaxespad=0.2)
     notes = ["Admitted and applied as a share of the quota, each summed over the months a cap was in force."]
+    listed = 5  # longer lists would outgrow the footer: the CSV has every pathway
     if len(uncapped):
-        notes.append("No cap: " + "; ".join(
-            f"{p} ({S.fmt_persons(a)} admitted, {S.fmt_persons(n_app)} applied)"
-            for p, a, n_app in zip(uncapped["pathway"], column(uncapped, "admitted_uncapped"),
-                                   column(uncapped, "applications"))) + ".")
+        largest = uncapped.assign(_a=column(uncapped, "admitted_uncapped")).sort_values("_a", ascending=False)
+        text = "; ".join(f"{p} ({S.fmt_persons(a)} admitted, {S.fmt_persons(n_app)} applied)"
+                         for p, a, n_app in zip(largest["pathway"][:listed], largest["_a"][:listed],
+                                                column(largest, "applications")[:listed]))
+        more = len(largest) - listed
+        notes.append(f"No cap ({len(largest)} pathways): " + text +
+                     (f"; and {more} more (see the CSV)." if more > 0 else "."))
     if len(closed):
-        notes.append("Closed throughout: " + ", ".join(closed["pathway"]) + ".")
+        names_closed = list(closed["pathway"])
+        notes.append("Closed throughout: " + ", ".join(names_closed[:listed]) +
+                     (f" and {len(names_closed) - listed} more." if len(names_closed) > listed else "."))
     S.title(fig, f"Pathway use against quota, {years_text(exp)}")
     S.footer(fig, footer_lines(exp, " ".join(notes) or None,
                                summary="bars and markers: medians of runs; whiskers: 90% of runs"))

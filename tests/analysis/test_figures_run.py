@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import reference as R
+from conftest import ROOT
 from migsim_figures import figures as F
 from migsim_figures import measures as M
 from migsim_figures.load import open_source
@@ -308,3 +309,26 @@ def test_a_partial_last_year_is_marked(tmp_path):
     assert "Partial year (2012: 6 months)" in texts(fig)
     assert df.groupby("year")["partial_year"].first().to_dict() == {2010: False, 2011: False, 2012: True}
     plt.close(fig)
+
+
+def test_pathway_figure_with_many_uncapped_pathways(tmp_path):
+    """A scenario with many uncapped pathways (the Americas has 47) must still draw: the
+    footer lists the five largest and refers to the CSV for the rest."""
+    import subprocess
+    from migsim_figures.figures import make_figures
+    from migsim_figures.load import open_source
+    corridor = os.path.join(ROOT, "configs", "examples", "corridor.yaml")
+    extra = "".join(
+        f"  - {{name: free-{i}, country: {c}, kind: free_movement, origins: [{o}]}}\n"
+        for i, (c, o) in enumerate([("COL", "PAN"), ("PAN", "COL"), ("MEX", "COL"), ("MEX", "PAN"),
+                                    ("PAN", "VEN"), ("MEX", "VEN"), ("COL", "MEX"), ("PAN", "MEX"),
+                                    ("USA", "PAN"), ("VEN", "PAN"), ("VEN", "MEX"), ("COL", "USA")]))
+    scenario = tmp_path / "many.yaml"
+    scenario.write_text(f"extends: {corridor}\nend: 2010-12\npathways:\n{extra}")
+    out = tmp_path / "many.h5"
+    subprocess.run([os.environ.get("MIGSIM", os.path.join(ROOT, "build", "migsim")), "run", str(scenario),
+                    "-o", str(out), "--quiet"], check=True)
+    written = make_figures(open_source(str(out)), str(tmp_path / "fig"), ["pathway_quota"], log=lambda *_: None)
+    assert any(w.endswith(".png") for w in written)
+    rows = pd.read_csv(tmp_path / "fig" / "pathway_quota.csv")
+    assert len(rows) == 18  # every pathway in the CSV, listed or not in the footer
