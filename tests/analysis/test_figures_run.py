@@ -318,11 +318,11 @@ def test_pathway_figure_with_many_uncapped_pathways(tmp_path):
     from migsim_figures.figures import make_figures
     from migsim_figures.load import open_source
     corridor = os.path.join(ROOT, "configs", "examples", "corridor.yaml")
+    codes = ["VEN", "COL", "PAN", "MEX", "USA"]
+    pairs = [(c, o) for c in codes for o in codes if c != o]  # 20 pairs, twice: 40 pathways
     extra = "".join(
-        f"  - {{name: free-{i}, country: {c}, kind: free_movement, origins: [{o}]}}\n"
-        for i, (c, o) in enumerate([("COL", "PAN"), ("PAN", "COL"), ("MEX", "COL"), ("MEX", "PAN"),
-                                    ("PAN", "VEN"), ("MEX", "VEN"), ("COL", "MEX"), ("PAN", "MEX"),
-                                    ("USA", "PAN"), ("VEN", "PAN"), ("VEN", "MEX"), ("COL", "USA")]))
+        f"  - {{name: free-movement-agreement-number-{i}, country: {c}, kind: free_movement, origins: [{o}]}}\n"
+        for i, (c, o) in enumerate(pairs + pairs))
     scenario = tmp_path / "many.yaml"
     scenario.write_text(f"extends: {corridor}\nend: 2010-12\npathways:\n{extra}")
     out = tmp_path / "many.h5"
@@ -331,4 +331,4 @@ def test_pathway_figure_with_many_uncapped_pathways(tmp_path):
     written = make_figures(open_source(str(out)), str(tmp_path / "fig"), ["pathway_quota"], log=lambda *_: None)
     assert any(w.endswith(".png") for w in written)
     rows = pd.read_csv(tmp_path / "fig" / "pathway_quota.csv")
-    assert len(rows) == 18  # every pathway in the CSV, listed or not in the footer
+    assert len(rows) == 46  # every pathway in the CSV, listed or not in the footer
