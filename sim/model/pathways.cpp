@@ -36,10 +36,10 @@ void build_pathway_tables(const TableInputs& in, MonthTables& out) {
   for (const Ticket& t : in.tickets) ++out.pool[t.pathway];
   out.regularisation_open.assign(n, 0);
 
-  // The lottery: sort pending tickets by (pathway, ticket, id) and find each pathway's cut.
-  std::vector<Ticket> sorted = in.tickets;
-  std::sort(sorted.begin(), sorted.end(), ticket_less);
-  std::size_t first = 0;
+  // This month's quotas, then the lottery: for each capped pathway with more pending
+  // applications than seats, the seats-th smallest (ticket, id) is the cut (nth_element on
+  // that pathway's tickets only; no full sort).
+  std::vector<std::int64_t> seats(P, -1);  // -1: everyone admitted
   for (int p = 0; p < P; ++p) {
     const Pathway& pw = s.pathways[p];
     const bool open = in.policy.pathway_open(s, p, in.month);
@@ -52,20 +52,28 @@ void build_pathway_tables(const TableInputs& in, MonthTables& out) {
       out.regularisations[pw.country].push_back(static_cast<std::uint8_t>(p));
       out.regularisation_open[pw.country] = 1;
     }
-    const std::int64_t pool = out.pool[p];
-    LotteryRule& rule = out.lottery[p];
-    if (out.quota[p] < 0) {
-      rule.mode = LotteryRule::All;
-    } else {
-      const std::int64_t seats = (out.quota[p] + ppa / 2) / ppa;  // agents
-      if (seats >= pool) rule.mode = LotteryRule::All;
-      else if (seats == 0) rule.mode = LotteryRule::None;
-      else {
-        const Ticket& cut = sorted[first + static_cast<std::size_t>(seats) - 1];
-        rule = LotteryRule{LotteryRule::Below, cut.ticket, cut.id};
-      }
+    if (out.quota[p] >= 0) {
+      const std::int64_t agents = (out.quota[p] + ppa / 2) / ppa;
+      if (agents < out.pool[p]) seats[p] = agents;
     }
-    first += static_cast<std::size_t>(pool);
+  }
+  std::vector<std::vector<Ticket>> drawn(P);
+  for (int p = 0; p < P; ++p)
+    if (seats[p] > 0) drawn[p].reserve(static_cast<std::size_t>(out.pool[p]));
+  for (const Ticket& t : in.tickets)
+    if (seats[t.pathway] > 0) drawn[t.pathway].push_back(t);
+  for (int p = 0; p < P; ++p) {
+    LotteryRule& rule = out.lottery[p];
+    if (seats[p] < 0) {
+      rule.mode = LotteryRule::All;
+    } else if (seats[p] == 0) {
+      rule.mode = LotteryRule::None;
+    } else {
+      auto& v = drawn[p];
+      const auto cut = v.begin() + static_cast<std::ptrdiff_t>(seats[p] - 1);
+      std::nth_element(v.begin(), cut, v.end(), ticket_less);
+      rule = LotteryRule{LotteryRule::Below, cut->ticket, cut->id};
+    }
   }
 
   // Best pathway per (destination, origin, sector), for entry from abroad and for people
