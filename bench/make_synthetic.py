@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes a synthetic benchmark scenario: 30 countries, AGENTS agents at the start, every
-mechanism switched on (new movers, choice, capped and uncapped pathways of each kind, a
-regularisation, irregular routes with risky edges, labour matching, returns, onward moves,
+mechanism switched on (new movers, choice, capped and uncapped pathways of each kind, two
+year-long regularisations, irregular routes with risky edges, labour matching, returns, onward moves,
 deportation, events), with shares of agents aspiring, applying, waiting, in transit and
 settled like those of the Americas runs (most agents settled, about 1-3 % in process).
 
@@ -86,10 +86,12 @@ def main():
                 f"  - {{name: p{k}, country: {codes[d]}, kind: {kind}, origins: [{', '.join(origins)}]"
                 f"{quota}, processing_months: {rng.randint(0, 4)}, applies_from: {rng.choice(['abroad', 'both'])}}}")
             k += 1
-        if d < 6:
+        if d in (3, 4):
+            # Two regularisations at mid-size destinations, open for a year, with a monthly
+            # capacity about that of their take-up (like Chile 2018 or Peru's PTP).
             lines.append(
                 f"  - {{name: reg{d}, country: {codes[d]}, kind: regularisation, presence_before: 2021-01, "
-                f"take_up: 0.05, quota: {int(pops[d] * 1e-5)}, open: 2020-06}}")
+                f"take_up: 0.05, quota: {int(pops[d] * 2e-4)}, open: 2020-06, close: 2021-05}}")
     # Initial stock: a gravity-like spread of the agents over (location, origin) pairs, most
     # of them in the rich destinations.
     weights = {}

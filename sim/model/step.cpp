@@ -8,6 +8,7 @@
 #include <bit>
 #include <cstring>
 
+#include "core/philox_batch.hpp"
 #include "core/rng.hpp"
 #include "model/model.hpp"
 
@@ -65,7 +66,7 @@ struct AgentMonth {
   /// The Settled block of the month: words 0-2 decide the month's events, word 3 (and the
   /// stream after it) redraws the event clock.
   const std::array<std::uint32_t, 4>& settled_words() {
-    words = random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Settled);
+    if (!have_words) words = random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Settled);
     have_words = true;
     return words;
   }
@@ -306,7 +307,9 @@ struct AgentMonth {
     exit_event(tab.exits[k].pick(w[2]));
   }
 
-  void run(Agents& a, std::size_t i) {
+  /// Runs agent i's month; `block`, if given, is its Settled block computed beforehand
+  /// (by the batched Philox), equal to what settled_words() would draw.
+  void run(Agents& a, std::size_t i, const std::array<std::uint32_t, 4>* block = nullptr) {
     const int st0 = a.status[i];
     id = a.id[i];
     o = a.origin[i];
@@ -318,7 +321,8 @@ struct AgentMonth {
     since = a.since[i];
     job_since = a.job_since[i];
     wake = a.wake[i];
-    have_words = false;
+    have_words = block != nullptr;
+    if (block) words = *block;
     const int l0 = l, fl0 = fl;
 
     switch (st0) {
@@ -407,6 +411,13 @@ void Model::agent_pass() {
     constexpr std::size_t kBlock = 256;
     const std::size_t blocks = (N + kBlock - 1) / kBlock;
     alignas(64) std::uint8_t busy[kBlock];
+    std::uint16_t busy_index[kBlock];
+    std::uint32_t busy_id[kBlock];
+    std::uint32_t busy_words[4 * kBlock];
+    const std::uint32_t* __restrict ids = agents_.id.data();
+    const std::uint8_t* __restrict origin = agents_.origin.data();
+    const std::int16_t* __restrict since = agents_.since.data();
+    const std::int16_t* __restrict job_since = agents_.job_since.data();
 #pragma omp for schedule(static)
     for (std::size_t b = 0; b < blocks; ++b) {
       const std::size_t first = b * kBlock, n = std::min(kBlock, N - first);
@@ -417,6 +428,8 @@ void Model::agent_pass() {
       const std::uint8_t irregular_sleeps = any_reg_open ? 0 : 1;
       screen(st, fl, pw, wk, n, t, irregular_sleeps, busy);
       for (std::size_t k = n; k < (n + 7) / 8 * 8; ++k) busy[k] = 0;
+      // The busy agents of the block, in order.
+      std::size_t m = 0;
       for (std::size_t k8 = 0; k8 < n; k8 += 8) {
         std::uint64_t word;
         std::memcpy(&word, busy + k8, 8);
@@ -428,8 +441,24 @@ void Model::agent_pass() {
           if (st[k] == kIrregular && (fl[k] & flag::kEmployed) && wk[k] > t && pw[k] == kNone &&
               !reg_open[location[i]])
             continue;
-          am.run(agents_, i);
+          busy_index[m++] = static_cast<std::uint16_t>(k);
         }
+      }
+      // Their ids, gathered in one go (the loads overlap instead of each waiting on memory),
+      // and their month's Settled blocks by the batched Philox.
+      for (std::size_t j = 0; j < m; ++j) {
+        const std::size_t i = first + busy_index[j];
+        busy_id[j] = ids[i];
+        __builtin_prefetch(&origin[i]);
+        __builtin_prefetch(&since[i]);
+        __builtin_prefetch(&job_since[i]);
+      }
+      random_blocks(seed_, static_cast<std::uint32_t>(t_), Purpose::Settled, busy_id, m, busy_words);
+      for (std::size_t j = 0; j < m; ++j) {
+        const std::array<std::uint32_t, 4> w = {busy_words[j], busy_words[m + j], busy_words[2 * m + j],
+                                                busy_words[3 * m + j]};
+        const std::size_t i = first + busy_index[j];
+        am.run(agents_, i, status[i] >= kRegular ? &w : nullptr);  // only settled agents use it
       }
     }
   }
