@@ -26,18 +26,25 @@ constexpr int kExited = static_cast<int>(Status::Exited);
 
 bool settled(int st) { return st == kRegular || st == kIrregular; }
 
-/// busy[k] = 0 for the agents that have nothing to do this month (employed, clock asleep,
-/// nothing pending; irregular ones only when `irregular_sleeps`) and for empty slots.
-/// Written without branches so that the compiler vectorises it.
+/// busy[k] = 0 for the agents that have nothing to do this month: employed, clock asleep,
+/// nothing pending, and, if irregular, not in a country with an open regularisation (one of
+/// the kOpenListed locations in `open`, padded with kNone, or anywhere if `everywhere`); and
+/// for empty slots. Written
+/// without branches so that the compiler vectorises it.
+constexpr int kOpenListed = 4;
 void screen(const std::uint8_t* __restrict st, const std::uint8_t* __restrict fl, const std::uint8_t* __restrict pw,
-            const std::int16_t* __restrict wk, std::size_t n, std::int16_t t, std::uint8_t irregular_sleeps,
-            std::uint8_t* __restrict busy) {
+            const std::int16_t* __restrict wk, const std::uint8_t* __restrict loc, std::size_t n, std::int16_t t,
+            const std::uint8_t* open, bool everywhere, std::uint8_t* __restrict busy) {
+  const std::uint8_t o0 = open[0], o1 = open[1], o2 = open[2], o3 = open[3];
+  const std::uint8_t all = everywhere ? 1 : 0;
   for (std::size_t k = 0; k < n; ++k) {
     const std::uint8_t s = st[k];
+    const std::uint8_t l = loc[k];
     const std::uint8_t employed = static_cast<std::uint8_t>((fl[k] >> 3) & 1);
     const std::uint8_t sleeping = static_cast<std::uint8_t>(wk[k] > t);
     const std::uint8_t nothing_pending = static_cast<std::uint8_t>(pw[k] == kNone);
-    const std::uint8_t may_sleep = static_cast<std::uint8_t>((s == kRegular) | ((s == kIrregular) & irregular_sleeps));
+    const std::uint8_t reg_here = static_cast<std::uint8_t>((l == o0) | (l == o1) | (l == o2) | (l == o3) | all);
+    const std::uint8_t may_sleep = static_cast<std::uint8_t>((s == kRegular) | ((s == kIrregular) & (reg_here ^ 1)));
     const std::uint8_t asleep = static_cast<std::uint8_t>(employed & sleeping & nothing_pending & may_sleep);
     busy[k] = static_cast<std::uint8_t>((asleep ^ 1) & (s != kExited));
   }
@@ -405,8 +412,17 @@ void Model::agent_pass() {
     const std::uint8_t* __restrict pathway = agents_.pathway.data();
     const std::int16_t* __restrict wake = agents_.wake.data();
     const std::uint8_t* __restrict reg_open = tables_.regularisation_open.data();
-    bool any_reg_open = false;
-    for (int l = 0; l < scenario_.n_countries(); ++l) any_reg_open = any_reg_open || reg_open[l];
+    // Locations with an open regularisation, for the screen; with more than it lists,
+    // irregular migrants are checked one by one below instead.
+    std::uint8_t open[kOpenListed] = {kNone, kNone, kNone, kNone};
+    int n_open = 0;
+    for (int l = 0; l < scenario_.n_countries(); ++l)
+      if (reg_open[l]) {
+        if (n_open < kOpenListed) open[n_open] = static_cast<std::uint8_t>(l);
+        ++n_open;
+      }
+    // Too many to list: no irregular migrant sleeps in the screen; each is checked below.
+    const bool check_irregular = n_open > kOpenListed;
     const std::int16_t t = static_cast<std::int16_t>(t_);
     constexpr std::size_t kBlock = 256;
     const std::size_t blocks = (N + kBlock - 1) / kBlock;
@@ -425,8 +441,7 @@ void Model::agent_pass() {
       const std::uint8_t* fl = flags + first;
       const std::uint8_t* pw = pathway + first;
       const std::int16_t* wk = wake + first;
-      const std::uint8_t irregular_sleeps = any_reg_open ? 0 : 1;
-      screen(st, fl, pw, wk, n, t, irregular_sleeps, busy);
+      screen(st, fl, pw, wk, location + first, n, t, open, check_irregular, busy);
       for (std::size_t k = n; k < (n + 7) / 8 * 8; ++k) busy[k] = 0;
       // The busy agents of the block, in order.
       std::size_t m = 0;
@@ -437,8 +452,8 @@ void Model::agent_pass() {
           const std::size_t k = k8 + static_cast<std::size_t>(std::countr_zero(word)) / 8;
           word &= word - 1;
           const std::size_t i = first + k;
-          // With a regularisation open somewhere, an irregular migrant sleeps only elsewhere.
-          if (st[k] == kIrregular && (fl[k] & flag::kEmployed) && wk[k] > t && pw[k] == kNone &&
+          // With many regularisations open, an irregular migrant sleeps only elsewhere.
+          if (check_irregular && st[k] == kIrregular && (fl[k] & flag::kEmployed) && wk[k] > t && pw[k] == kNone &&
               !reg_open[location[i]])
             continue;
           busy_index[m++] = static_cast<std::uint16_t>(k);
