@@ -465,8 +465,7 @@ def fig_pathway_quota(exp: Experiment):
                          for p, a, n_app in zip(largest["pathway"][:listed], largest["_a"][:listed],
                                                 column(largest, "applications")[:listed]))
         more = len(largest) - listed
-        notes.append(f"No cap ({len(largest)} pathways): " + text +
-                     (f"; and {more} more (see the CSV)." if more > 0 else "."))
+        notes.append("No cap: " + text + (f"; and {more} more (see the CSV)." if more > 0 else "."))
     if len(closed):
         names_closed = list(closed["pathway"])
         notes.append("Closed throughout: " + ", ".join(names_closed[:listed]) +
