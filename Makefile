@@ -131,3 +131,32 @@ scenario:
 
 calibrate: deps build
 	$(PYTHON) analysis/calibrate.py --migsim $(BUILD)/migsim $(CALIBRATE_ARGS)
+
+# --- reliability (issue 7) ---
+# make test-asan   the whole suite built with AddressSanitizer + UndefinedBehaviorSanitizer
+#                  (GCC, RelWithDebInfo) in $(ASAN_BUILD)/; any report fails the test.
+# make fuzz        libFuzzer (clang) on the scenario loader for FUZZ_SECONDS, from the
+#                  examples and the bad-input corpus; crashes land in $(FUZZ_BUILD)/crashes/
+#                  (add each to fuzz/regressions/, which the bad-input tests replay).
+ASAN_BUILD   ?= build-asan
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 240
+SANITIZER_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:check_initialization_order=1 \
+                 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/reliability/lsan.supp \
+                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 MIGSIM_SANITIZED=1
+
+.PHONY: test-asan fuzz
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMIGSIM_SANITIZE=ON -DMIGSIM_BUILD_BENCH=OFF
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS)
+
+fuzz: deps-build
+	@tools/install-deps.sh clang libclang-rt-14-dev
+	cmake -S fuzz -B $(FUZZ_BUILD) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/crashes
+	$(FUZZ_BUILD)/fuzz_scenario $(FUZZ_BUILD)/corpus configs/examples tests/bad_inputs/_base \
+	  tests/bad_inputs/cases fuzz/regressions -dict=fuzz/scenario.dict -max_total_time=$(FUZZ_SECONDS) \
+	  -max_len=16384 -timeout=10 -rss_limit_mb=2048 -artifact_prefix=$(FUZZ_BUILD)/crashes/ -print_final_stats=1

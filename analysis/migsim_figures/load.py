@@ -10,6 +10,9 @@ large ensemble is never loaded whole.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -157,10 +160,49 @@ def _format_value(v) -> str:
     return _text(v.item() if hasattr(v, "item") else v)
 
 
+# Reads every dataset and attribute of a file; run in a child process by _check_readable.
+_READ_ALL = """
+import sys, h5py
+def visit(name, obj):
+    for key in obj.attrs:
+        obj.attrs[key]
+    if isinstance(obj, h5py.Dataset):
+        obj[()]
+with h5py.File(sys.argv[1], "r") as f:
+    for key in f.attrs:
+        f.attrs[key]
+    f.visititems(visit)
+"""
+
+
+def _check_readable(path: str) -> None:
+    """Reads the whole file once in a child process, so that damage the HDF5 library cannot
+    survive becomes a FileError instead of killing this process.
+
+    HDF5 checksums the metadata of migsim's files but not its global heap (variable-length
+    strings) nor chunk indexes and data, and HDF5 1.10 segfaults or aborts on some damage
+    there (tests/reliability/test_damaged_analysis.py); migsim's own reader does the same
+    (sim/output/netcdf.cpp). Damage that only makes a read fail (a chunk that does not
+    decompress) is reported the same way, before any figure is drawn.
+    """
+    try:
+        p = subprocess.run([sys.executable, "-c", _READ_ALL, path], capture_output=True, timeout=3600)
+    except (OSError, subprocess.TimeoutExpired):
+        return  # cannot check: the open below gives whatever error there is
+    if p.returncode < 0:
+        name = signal.Signals(-p.returncode).name
+        raise FileError(f"{path}: the file is damaged: reading it crashed the HDF5 library ({name}); "
+                        "run migsim again or restore the file")
+    if p.returncode > 0:
+        lines = [l for l in p.stderr.decode(errors="replace").splitlines() if l.strip()]
+        raise FileError(f"{path}: cannot be opened as netCDF-4/HDF5: {lines[-1] if lines else 'unknown error'}")
+
+
 def open_source(path: str) -> Source:
     """Open FILE with xarray (engine h5netcdf) and split it into experiments."""
     if not os.path.exists(path):
         raise FileError(f"{path}: no such file (run migsim first, or pass FILE=...)")
+    _check_readable(path)
     try:
         ds = xr.open_dataset(path, engine="h5netcdf")
     except Exception as exc:  # h5netcdf raises several types for a non-netCDF file

@@ -3,6 +3,7 @@
 // exits the process.
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -10,6 +11,7 @@
 
 #include "core/errors.hpp"
 #include "core/version.hpp"
+#include "engine/memory.hpp"
 #include "engine/progress.hpp"
 #include "engine/checkpoint.hpp"
 #include "engine/compare.hpp"
@@ -21,6 +23,7 @@
 #ifdef MIGSIM_HAVE_MPI
 #include "model/comm_mpi.hpp"
 #endif
+#include "output/dataset.hpp"
 #include "scenario/scenario.hpp"
 
 namespace {
@@ -94,6 +97,18 @@ int command_run(const std::string& scenario_path, RunOptions opt, bool seed_give
 int command_validate(const std::string& scenario_path) {
   const Scenario s = load_scenario(scenario_path);
   print_scenario_summary(s);
+  // The machine a run goes to may have more memory than this one: a warning, not an error.
+  std::string source;
+  const std::uint64_t available = available_memory(&source);
+  const MemoryEstimate mem = estimate_memory(s, s.months(), 1);
+  check_memory(s, mem, 0, "");  // the agent count limit holds on every machine
+  std::printf("memory     about %s needed; %s available here\n", format_bytes(mem.total()).c_str(),
+              available ? format_bytes(available).c_str() : "unknown");
+  try {
+    check_memory(s, mem, available, source);
+  } catch (const InputError& e) {
+    for (const auto& p : e.problems()) std::fprintf(stderr, "warning: %s\n", p.c_str());
+  }
   std::printf("ok: %s is a valid scenario\n", scenario_path.c_str());
   return kExitOk;
 }
@@ -150,6 +165,10 @@ int command_compare(const std::string& base, const std::string& policy, CompareO
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) then makes writes fail with EFBIG, reported like a full
+  // disk, instead of killing the process with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
+  output::keep_hdf5_from_cleaning_up_at_exit();
   // Under an MPI launcher (mpirun, srun --mpi=...), `migsim run` spreads one run over the
   // ranks; MPI is not initialised otherwise.
 #ifdef MIGSIM_HAVE_MPI
@@ -182,7 +201,7 @@ int main(int argc, char** argv) {
   auto* seed_opt = run->add_option("--seed", seed, "random seed (overrides the scenario's)");
   run->add_option("--threads", opt.threads, "OpenMP threads (default: all cores, or OMP_NUM_THREADS)")
       ->check(CLI::Range(1, 4096));
-  auto* months_opt = run->add_option("--months", opt.months, "run only the first N months")->check(CLI::PositiveNumber);
+  auto* months_opt = run->add_option("--months", opt.months, "run only the first N months")->check(CLI::Range(1, 12000));
   run->add_flag("--force", opt.force, "replace the output file if it exists");
   run->add_flag("--quiet", opt.quiet, "print nothing but errors");
   auto* every_opt = run->add_option("--checkpoint-every", opt.checkpoint_every,
@@ -251,7 +270,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // One line in the format of every other error, then where to look.
+    std::fprintf(stderr, "error: %s\nrun `migsim --help` (or `migsim COMMAND --help`) for the options\n", e.what());
     return kExitInput;
   }
   (void)months_opt;

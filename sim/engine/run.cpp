@@ -11,6 +11,7 @@
 #include "core/errors.hpp"
 #include "core/version.hpp"
 #include "engine/checkpoint.hpp"
+#include "engine/memory.hpp"
 #include "engine/progress.hpp"
 #include "engine/recorder.hpp"
 #include "model/model.hpp"
@@ -26,6 +27,9 @@ extern "C" void on_stop(int sig) { g_stop_signal.store(sig); }
 void install_stop_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_stop;
+  // The first signal asks the run to stop at the end of the month; a second one (Ctrl-C
+  // pressed again) stops at once, which still leaves no file under the output's name.
+  sa.sa_flags = SA_RESETHAND;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
@@ -53,6 +57,10 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   const bool writer = comm.rank() == 0;  // every rank has the month's results; rank 0 records and writes
   const std::string ckpt = checkpoint_path(opt);
   const bool checkpointing = opt.checkpoint_every > 0 || !opt.checkpoint.empty() || !opt.resume.empty();
+  // Refuse a run the machine cannot hold before allocating anything for it.
+  std::string mem_source;
+  const std::uint64_t available = available_memory(&mem_source);
+  check_memory(s, estimate_memory(s, months, omp_get_max_threads()), available, mem_source);
 
   RunInfo info;
   info.seed = opt.seed ? *opt.seed : s.seed;
@@ -133,7 +141,17 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   }
   progress.finish();
   const auto loop1 = clock::now();
-  if (writer) output::write_netcdf(rec.dataset(info), opt.output, {opt.force, 2});
+  if (writer) {
+    try {
+      output::write_netcdf(rec.dataset(info), opt.output, {opt.force, 2});
+    } catch (const InputError& e) {
+      // The path was checked before the run; what changed since (the folder removed, a file
+      // created under the name) is a failure of this run, not of its input.
+      throw RuntimeFailure(e.problems().front() + " (it was fine when the run started; " +
+                           (checkpointing ? "the checkpoint " + ckpt + " is kept" : std::string("this run's results are lost")) +
+                           ")");
+    }
+  }
   if (writer && checkpointing) {
     std::error_code ec;
     std::filesystem::remove(ckpt, ec);  // the run is complete: nothing to resume

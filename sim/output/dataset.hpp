@@ -55,6 +55,11 @@ struct WriteOptions {
 /// (naming the file); on failure no file is left under either name.
 void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions& opt = {});
 
+/// Stops HDF5 from closing files in an exit handler. Call first thing in main(), before any
+/// other HDF5 call. HDF5 1.10.8 crashes (H5F__close_cb, segfault) at exit when a file's close
+/// failed on a full disk; migsim closes every file itself, so the handler has nothing to do.
+void keep_hdf5_from_cleaning_up_at_exit();
+
 /// Checks, before a long run, that `path` can be written: not an existing file (unless
 /// overwrite), not a folder, its folder exists and is writable. Throws InputError.
 void check_output_path(const std::string& path, bool overwrite);

@@ -4,12 +4,14 @@
 // compressed counts, fixed-length ASCII string attributes, variable-length string
 // coordinates (netCDF's NC_STRING).
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -73,7 +75,14 @@ struct Writer {
   std::string file;  // the final name, for messages
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw RuntimeFailure(file + ": cannot write the output (" + what + ")");
+    // HDF5 does not say why a write failed; the system's errno does, for the usual causes.
+    const int err = errno;
+    std::string why;
+    if (err == ENOSPC || err == EDQUOT || err == EFBIG || err == EIO || err == EROFS || err == EACCES ||
+        err == ENOENT || err == ENOTDIR)
+      why = ": " + std::string(std::strerror(err));
+    throw RuntimeFailure(file + ": cannot write the output (" + what + why +
+                         "); nothing was written under this name");
   }
   hid_t check(hid_t id, const std::string& what) const {
     if (id < 0) fail(what);
@@ -224,12 +233,36 @@ struct Writer {
   }
 };
 
+/// Flushes the finished temporary file to the disk before it is renamed into place, so that
+/// after a power cut the final name never holds a file whose blocks were not written.
+void sync_file(const std::string& path, const std::string& tmp) {
+  const int fd = open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) != 0) {
+    const int err = errno;
+    if (fd >= 0) close(fd);
+    throw RuntimeFailure(path + ": cannot write the output (flushing " + tmp + ": " + std::strerror(err) +
+                         "); nothing was written under this name");
+  }
+  close(fd);
+}
+
+/// Makes a rename in `dir` durable (best effort: some file systems refuse fsync on folders).
+void sync_folder(const std::filesystem::path& dir) {
+  const int fd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
 std::string temp_name(const std::filesystem::path& final_path) {
   return (final_path.parent_path() / ("." + final_path.filename().string() + ".tmp." + std::to_string(getpid())))
       .string();
 }
 
 }  // namespace
+
+void keep_hdf5_from_cleaning_up_at_exit() { H5dont_atexit(); }
 
 void check_output_path(const std::string& path, bool overwrite) {
   namespace fs = std::filesystem;
@@ -244,10 +277,28 @@ void check_output_path(const std::string& path, bool overwrite) {
   }
   const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
   if (!fs::is_directory(dir, ec)) {
+    if (fs::exists(dir, ec)) {
+      throw InputError({path + ": " + dir.string() + " is a file, not a folder; give the output a path in a folder"});
+    }
     throw InputError({path + ": the folder " + dir.string() + " does not exist"});
   }
   if (access(dir.c_str(), W_OK | X_OK) != 0) {
     throw InputError({path + ": the folder " + dir.string() + " is not writable (" + std::strerror(errno) + ")"});
+  }
+  // access() says yes to root everywhere but on read-only mounts, and knows nothing of
+  // folders such as /proc where no file can be made: create (and remove) a file there now,
+  // rather than learn it when the run is over.
+  const std::string probe =
+      (dir / ("." + p.filename().string() + ".probe." + std::to_string(getpid()))).string();
+  const int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    if (err != EEXIST) {
+      throw InputError({path + ": cannot create a file in the folder " + dir.string() + " (" + std::strerror(err) + ")"});
+    }
+  } else {
+    close(fd);
+    unlink(probe.c_str());
   }
 }
 
@@ -259,6 +310,7 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
   const std::string tmp = temp_name(fs::path(path));
   std::error_code ec;
   fs::remove(tmp, ec);
+  errno = 0;
   try {
     Handle fapl(w.check(H5Pcreate(H5P_FILE_ACCESS), "file access properties"), H5Pclose);
     w.ok(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "library version bounds");
@@ -289,7 +341,11 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
     }
     for (const auto& [k, a] : ds.attrs) w.attribute(file, k, a);
     dim_ids.clear();
-    if (!file.close()) w.fail("closing " + tmp + " (is the disk full?)");
+    // A full disk shows here at the latest. After a failed close HDF5 keeps a broken file
+    // object that crashed its exit handler (see keep_hdf5_from_cleaning_up_at_exit).
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) w.fail("flushing " + tmp);
+    if (!file.close()) w.fail("closing " + tmp);
+    sync_file(path, tmp);
   } catch (...) {
     fs::remove(tmp, ec);
     throw;
@@ -299,6 +355,7 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
   if (!opt.overwrite) {
     if (link(tmp.c_str(), path.c_str()) == 0) {
       fs::remove(tmp, ec);
+      sync_folder(fs::path(path).parent_path());
       return;
     }
     const int err = errno;
@@ -313,6 +370,7 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
     fs::remove(tmp, ec);
     throw RuntimeFailure(path + ": cannot move the finished output into place (" + ec.message() + ")");
   }
+  sync_folder(fs::path(path).parent_path());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -338,9 +396,10 @@ struct Reader {
         char* s = nullptr;
         Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
         H5Tset_size(mem, H5T_VARIABLE);
-        if (H5Aread(attr, mem, &s) < 0) fail("attribute " + name);
+        const bool read_ok = H5Aread(attr, mem, &s) >= 0;
         std::string out = s ? s : "";
-        H5free_memory(s);
+        if (s) H5free_memory(s);
+        if (!read_ok) fail("attribute " + name);
         return out;
       }
       const std::size_t size = H5Tget_size(type);
@@ -410,10 +469,12 @@ struct Reader {
         Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
         H5Tset_size(mem, H5T_VARIABLE);
         H5Tset_cset(mem, H5Tget_cset(type));
-        if (count > 0 && H5Dread(did, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0) fail("data of " + name);
+        const bool read_ok = count == 0 || H5Dread(did, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) >= 0;
         for (std::size_t k = 0; k < count; ++k) out[k] = ptrs[k] ? ptrs[k] : "";
         Handle space(H5Dget_space(did), H5Sclose);
+        // Also after a failed read (a damaged file): the strings read before it are ours.
         if (count > 0) H5Dvlen_reclaim(mem, space, H5P_DEFAULT, ptrs.data());
+        if (!read_ok) fail("data of " + name);
       } else {
         const std::size_t size = H5Tget_size(type);
         std::vector<char> raw(size * count + 1, '\0');
@@ -461,12 +522,46 @@ herr_t scale_name(hid_t, unsigned, hid_t scale, void* out) {
 
 }  // namespace
 
+namespace {
+Dataset read_unchecked(const std::string& path, Reader& r);
+}  // namespace
+
 Dataset read_netcdf(const std::string& path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   Reader r{path};
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) r.fail("no such file");
   if (H5Fis_hdf5(path.c_str()) <= 0) r.fail("not an HDF5 file, or damaged");
+  // HDF5 checksums the metadata of the files migsim writes, but not its global heap (where
+  // variable-length strings live) nor raw data, and HDF5 1.10 crashes (out-of-bounds memcpy
+  // in H5HG_read) on some damage there. The file is read once in a child process first, so
+  // that such damage gives an error here instead of killing the program.
+  const pid_t pid = fork();
+  if (pid == 0) {
+    for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL}) std::signal(sig, SIG_DFL);
+    try {
+      Reader child{path};
+      (void)read_unchecked(path, child);
+    } catch (...) {
+      _exit(1);
+    }
+    _exit(0);
+  }
+  if (pid > 0) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status)) {
+      r.fail(std::string("the file is damaged: reading it crashed the HDF5 library (") + strsignal(WTERMSIG(status)) +
+             ")");
+    }
+  }
+  return read_unchecked(path, r);
+}
+
+namespace {
+
+Dataset read_unchecked(const std::string& path, Reader& r) {
   Handle file(r.check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open"), H5Fclose);
   Dataset ds;
   H5G_info_t ginfo;
@@ -536,5 +631,7 @@ Dataset read_netcdf(const std::string& path) {
   ds.attrs = r.attributes(file);
   return ds;
 }
+
+}  // namespace
 
 }  // namespace migsim::output

@@ -89,8 +89,14 @@ std::int64_t Scenario::initial_agents() const {
 
 namespace {
 
-constexpr double kBig = std::numeric_limits<double>::max();
 constexpr std::int64_t kBigInt = std::numeric_limits<std::int64_t>::max();
+// Upper bounds far beyond any real value that keep the model's arithmetic finite and its
+// integer sums from overflowing: persons (a country, a stock cell) at most 1e11, over ten
+// times the world's population; flows of persons at most 1e10 per year or month; money
+// (GDP per capita, costs) at most 1e9 $. Larger values are typos or unit mistakes.
+constexpr double kMaxPersons = 1e11;
+constexpr double kMaxFlow = 1e10;
+constexpr double kMaxMoney = 1e9;
 
 const std::vector<std::string> kTopKeys = {
     "scenario_format", "name",    "description", "start",  "end",
@@ -123,6 +129,10 @@ class Builder {
 
   Scenario build(const Node& root) {
     Scenario s;
+    if (root.is_null()) {
+      r_.error(root, "", "the file is empty (or holds only comments): a scenario is a map of keys, see docs/scenario.md");
+      return s;
+    }
     if (!r_.map(root, "", kTopKeys)) return s;
     read_header(root, s);
     read_sectors(root, s);
@@ -138,7 +148,9 @@ class Builder {
       read_behaviour(root, s);
       read_events(root, s);
       read_distances(root, s);
-      check_routes_connected(root, s);
+      // Only when the rest is sound: a country with a broken code or a route with an unknown
+      // country would otherwise also show up as "not reached".
+      if (diag_.empty()) check_routes_connected(root, s);
     }
     return s;
   }
@@ -264,6 +276,11 @@ class Builder {
     if (const Node* n = root.find("seed")) {
       if (auto v = r_.unsigned64(*n, "seed")) s.seed = *v;
     }
+    // Where a message about the run's size (memory, agent count) should point.
+    if (const Node* n = root.find("people_per_agent")) s.size_source = n->source.str();
+    else if (const Node* st = root.find("initial_stock")) s.size_source = (st->key_source.file ? st->key_source : st->source).str();
+    else s.size_source = root.source.str();
+    s.size_key = root.find("people_per_agent") ? "people_per_agent" : "initial_stock";
     optional(root, "people_per_agent", "", s.people_per_agent,
              [&](const Node& n, const std::string& p) { return r_.integer(n, p, 1, 1'000'000'000); });
   }
@@ -290,7 +307,10 @@ class Builder {
         optional(item, "wage_ratio", path, sec.wage_ratio,
                  [&](const Node& n, const std::string& p) { return r_.number(n, p, 0.0, 1000.0); });
       }
-      if (!seen.insert(sec.name).second) r_.error(item, path, "sector \"" + sec.name + "\" is listed twice");
+      if (!seen.insert(sec.name).second) {
+        r_.error(item, path, "sector \"" + sec.name + "\" is listed twice");
+        continue;  // kept once, so that shares and references are read against one "farm"
+      }
       s.sectors.push_back(sec);
     }
   }
@@ -346,9 +366,9 @@ class Builder {
       auto req_series = [&](const char* key, Series& out, double lo, double hi) {
         if (const Node* n = r_.required(item, key, path)) out = series(*n, key_path(path, key), lo, hi);
       };
-      req_series("population", c.population, 0, kBig);
-      req_series("working_age", c.working_age, 0, kBig);
-      req_series("gdp_pc_ppp", c.gdp_pc_ppp, 1e-9, kBig);
+      req_series("population", c.population, 0, kMaxPersons);
+      req_series("working_age", c.working_age, 0, kMaxPersons);
+      req_series("gdp_pc_ppp", c.gdp_pc_ppp, 1e-9, kMaxMoney);
       req_series("unemployment", c.unemployment, 0, 1);
       c.crisis.points.push_back({Month::of(2000, 1), 0.0});
       if (const Node* n = item.find("crisis")) c.crisis = series(*n, key_path(path, "crisis"), 0, 1);
@@ -378,7 +398,7 @@ class Builder {
       }
       if (const Node* n = item.find("vacancies")) {
         per_sector(*n, key_path(path, "vacancies"), s, [&](int k, const Node& v, const std::string& vp) {
-          c.vacancies[k] = series(v, vp, 0, kBig);
+          c.vacancies[k] = series(v, vp, 0, kMaxFlow);
         });
       }
       optional(item, "deportation_rate", path, c.deportation_rate,
@@ -428,11 +448,14 @@ class Builder {
           rt.kind = *k == "land" ? RouteKind::Land : *k == "sea" ? RouteKind::Sea : RouteKind::Air;
       }
       optional(item, "months", path, rt.months, [&](const Node& n, const std::string& p) { return r_.integer(n, p, 1, 120); });
-      optional(item, "cost", path, rt.cost, [&](const Node& n, const std::string& p) { return r_.number(n, p, 0, kBig); });
+      optional(item, "cost", path, rt.cost, [&](const Node& n, const std::string& p) { return r_.number(n, p, 0, kMaxMoney); });
       optional(item, "mortality", path, rt.mortality, [&](const Node& n, const std::string& p) { return r_.probability(n, p); });
       optional(item, "interception", path, rt.interception, [&](const Node& n, const std::string& p) { return r_.probability(n, p); });
       if (rt.mortality + rt.interception > 1.0) {
-        r_.error(item, path, "mortality + interception is above 1");
+        const Node* at = item.find("mortality") ? item.find("mortality") : item.find("interception");
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "mortality + interception is above 1 (%g + %g)", rt.mortality, rt.interception);
+        r_.error(at ? *at : item, key_path(path, at == item.find("mortality") ? "mortality" : "interception"), buf);
       }
       if (ok) s.routes.push_back(rt);
     }
@@ -505,7 +528,7 @@ class Builder {
       }
       optional(item, "processing_months", path, p.processing_months,
                [&](const Node& n, const std::string& q) { return r_.integer(n, q, 0, 120); });
-      optional(item, "cost", path, p.cost, [&](const Node& n, const std::string& q) { return r_.number(n, q, 0, kBig); });
+      optional(item, "cost", path, p.cost, [&](const Node& n, const std::string& q) { return r_.number(n, q, 0, kMaxMoney); });
       if (const Node* n = item.find("open")) {
         if (auto m = r_.month(*n, key_path(path, "open"))) p.open = *m;
       }
@@ -570,7 +593,7 @@ class Builder {
             continue;
           }
           if (orig == s.n_countries()) s.rest_of_world = true;
-          if (auto v = r_.integer(value, op, 0, kBigInt)) {
+          if (auto v = r_.integer(value, op, 0, static_cast<std::int64_t>(kMaxPersons))) {
             cell_of[{loc, orig}] = s.initial_stock.size();
             s.initial_stock.push_back(StockCell{orig, loc, *v, 0.0});
           }
@@ -639,7 +662,7 @@ class Builder {
         r_.error(item, path, "origin and destination are the same country");
         ok = false;
       }
-      if (const Node* n = r_.required(item, "persons_per_year", path)) f.persons_per_year = series(*n, key_path(path, "persons_per_year"), 0, kBig);
+      if (const Node* n = r_.required(item, "persons_per_year", path)) f.persons_per_year = series(*n, key_path(path, "persons_per_year"), 0, kMaxFlow);
       else ok = false;
       optional(item, "irregular_share", path, f.irregular_share, [&](const Node& n, const std::string& p) { return r_.probability(n, p); });
       if (ok) {
@@ -791,7 +814,7 @@ class Builder {
           if (auto q = r_.integer(value, vp, 1, 120)) v = double(*q);
         } else if (key == "cost") {
           e.field = Event::Field::Cost;
-          v = r_.number(value, vp, 0, kBig);
+          v = r_.number(value, vp, 0, kMaxMoney);
         } else if (key == "mortality") {
           e.field = Event::Field::Mortality;
           v = r_.probability(value, vp);

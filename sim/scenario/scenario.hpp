@@ -171,6 +171,8 @@ struct Scenario {
   Month start, end;                ///< inclusive
   std::uint64_t seed = 1;
   std::int64_t people_per_agent = 1;
+  std::string size_source;  ///< "FILE:LINE:COL" of people_per_agent (or initial_stock), for size errors
+  std::string size_key;     ///< "people_per_agent" or "initial_stock"
   std::vector<Sector> sectors;
   std::vector<Country> countries;
   bool rest_of_world = false;  ///< an extra origin "ROW" exists (index = countries.size())

@@ -1,0 +1,66 @@
+// The memory check that refuses a run too big for the machine before allocating anything.
+#include <doctest/doctest.h>
+
+#include "core/errors.hpp"
+#include "engine/memory.hpp"
+#include "model/agents.hpp"
+#include "support/fixtures.hpp"
+
+using namespace migsim;
+using namespace migsim::test;
+
+namespace {
+std::string refusal(const Scenario& s, std::uint64_t available, int months = 12) {
+  try {
+    check_memory(s, estimate_memory(s, months, 2), available, "MemAvailable in /proc/meminfo");
+  } catch (const InputError& e) {
+    REQUIRE(e.problems().size() == 1);
+    return e.problems()[0];
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("the estimate grows with the agents and the months") {
+  const Scenario s = load(base_yaml(12, 1) + "initial_stock: {CCC: {AAA: 1000000}}\n");
+  const MemoryEstimate e = estimate_memory(s, 12, 2);
+  CHECK(e.agents == 1000000);
+  // Agents::kBytesPerAgent bytes per agent with 50% room.
+  CHECK(e.agent_bytes == 1000000 * Agents::kBytesPerAgent * 3 / 2);
+  CHECK(e.fixed_bytes == 64ull << 20);
+  CHECK(estimate_memory(s, 24, 2).series_bytes == 2 * e.series_bytes);
+  CHECK(estimate_memory(s, 12, 4).thread_bytes == 2 * e.thread_bytes);
+  CHECK(e.total() == e.agent_bytes + e.series_bytes + e.thread_bytes + e.fixed_bytes);
+}
+
+TEST_CASE("a run that does not fit is refused, naming people_per_agent, with the estimate") {
+  const Scenario s = load(base_yaml(12, 1) + "initial_stock: {CCC: {AAA: 100000000}}\n");
+  CHECK(refusal(s, 64ull << 30).empty());  // about 2.3 GiB fits in 64 GiB
+  const std::string msg = refusal(s, 2ull << 30);
+  CHECK(msg.rfind("test.yaml:6:19: people_per_agent: the run needs about ", 0) == 0);
+  CHECK(msg.find("GiB of memory (100,000,000 agents at people_per_agent 1") != std::string::npos);
+  CHECK(msg.find("but 2.0 GiB is available (MemAvailable in /proc/meminfo)") != std::string::npos);
+  // 2.2 GiB of agents into 2 GiB less 64 MiB and the series: 2 people per agent.
+  CHECK(msg.find("set people_per_agent to at least 2") != std::string::npos);
+  CHECK(refusal(s, 0).empty());  // unknown: not checked
+}
+
+TEST_CASE("series too long for the machine whatever people_per_agent is") {
+  const Scenario s = load(base_yaml(12, 1) + "initial_stock: {CCC: {AAA: 10}}\n");
+  const std::string msg = refusal(s, 32ull << 20);
+  CHECK(msg.find("run fewer months (--months) or fewer countries") != std::string::npos);
+}
+
+TEST_CASE("more agents than a run can hold is refused on any machine") {
+  const Scenario s = load(base_yaml(12, 1) + "initial_stock: {CCC: {AAA: 5000000000}}\n");
+  const std::string msg = refusal(s, 0);
+  CHECK(msg.find("people_per_agent: the initial stock makes 5,000,000,000 agents") != std::string::npos);
+  CHECK(msg.find("set people_per_agent to at least 2") != std::string::npos);
+}
+
+TEST_CASE("available memory is read from the machine") {
+  std::string source;
+  const std::uint64_t available = available_memory(&source);
+  CHECK(available > 0);
+  CHECK(!source.empty());
+}
