@@ -91,10 +91,10 @@ namespace {
 
 constexpr std::int64_t kBigInt = std::numeric_limits<std::int64_t>::max();
 // Upper bounds far beyond any real value that keep the model's arithmetic finite and its
-// integer sums from overflowing: persons (a country, a stock cell) at most 1e11, over ten
+// integer sums from overflowing: persons (a country, a stock cell) at most 1e13, a thousand
 // times the world's population; flows of persons at most 1e10 per year or month; money
 // (GDP per capita, costs) at most 1e9 $. Larger values are typos or unit mistakes.
-constexpr double kMaxPersons = 1e11;
+constexpr double kMaxPersons = 1e13;
 constexpr double kMaxFlow = 1e10;
 constexpr double kMaxMoney = 1e9;
 

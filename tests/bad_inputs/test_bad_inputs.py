@@ -16,8 +16,10 @@ Manifest fields (see manifest.toml):
   in_file   the file the error names, when it is not `file` (an extends chain)
   output    the -o argument ({tmp} is the case's empty temporary folder); default {tmp}/out.h5
   args      extra arguments for `run`
+  command   `run` (default) or `sweep` (the file is an experiment)
   setup     a preparation step (see SETUPS)
   validate  false when `validate` must not give the same error (checks of the run only)
+  xfail     a known problem, reported: the case is expected to fail the checks
 """
 import os
 import re
@@ -160,6 +162,17 @@ def test_every_case_file_is_in_the_manifest():
 
 @pytest.mark.parametrize("case", CASES, ids=[c.get("id", c["file"].split("/")[-1]) for c in CASES])
 def test_case(case, tmp_path):
+    if "xfail" in case:
+        # A known problem: the case must still fail the checks (else remove `xfail`).
+        try:
+            _test_case(case, tmp_path)
+        except AssertionError:
+            pytest.xfail(case["xfail"])
+        pytest.fail("passes now: remove `xfail` from the manifest")
+    _test_case(case, tmp_path)
+
+
+def _test_case(case, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     cleanup = None
@@ -188,11 +201,12 @@ def test_case(case, tmp_path):
             input_name = os.path.normpath(HERE / in_file)
         case = dict(case, where=case["where"].replace("{tmp}", str(work)))
         before = _snapshot(work)
-        code, _, err = _run(["run", scenario, "-o", output, "--quiet", "--threads", "1", *case.get("args", [])])
+        command = case.get("command", "run")
+        code, _, err = _run([command, scenario, "-o", output, "--quiet", "--threads", "1", *case.get("args", [])])
         _check(case, code, err, input_name)
         assert _snapshot(work) == before, "the run left files behind or changed them"
         # Problems of the input itself: `validate` must say the same.
-        if case.get("validate", case.get("in_file") != "{output}" and not case.get("args")):
+        if case.get("validate", case.get("in_file") != "{output}" and not case.get("args") and command == "run"):
             code, _, err = _run(["validate", scenario])
             _check(case, code, err, input_name)
             assert _snapshot(work) == before

@@ -41,7 +41,7 @@ TEST_CASE("numbers out of range, not finite, and probabilities outside [0, 1]") 
   CHECK(only_problem("behaviour: {income_weight: .nan}\n").find("expected a finite number") != std::string::npos);
   CHECK(only_problem("routes:\n  - {edge: AAA-BBB, cost: -5}\n  - {edge: BBB-CCC}\n").find("expected a number between 0 and 1e+09, got -5") !=
         std::string::npos);
-  CHECK(only_problem("initial_stock: {BBB: {AAA: -3}}\n").find("expected an integer between 0 and 100000000000, got \"-3\"") !=
+  CHECK(only_problem("initial_stock: {BBB: {AAA: -3}}\n").find("expected an integer between 0 and 10000000000000, got \"-3\"") !=
         std::string::npos);
   CHECK(only_problem("routes:\n  - {edge: AAA-BBB, mortality: 0.6, interception: 0.6}\n  - {edge: BBB-CCC}\n")
             .find("mortality + interception is above 1") != std::string::npos);
