@@ -150,7 +150,11 @@ SANITIZER_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:check_initializati
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMIGSIM_SANITIZE=ON -DMIGSIM_BUILD_BENCH=OFF
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS)
+	cd $(ASAN_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS) -LE hpc
+	@# MPI runs without leak checking: OpenMPI unloads its plugins before the check, leaving
+	@# allocations no suppression can name (AddressSanitizer and UBSan stay on).
+	cd $(ASAN_BUILD) && $(SANITIZER_ENV) ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 \
+	  ctest --output-on-failure -j $(JOBS) -L hpc
 
 fuzz: deps-build
 	@tools/install-deps.sh clang libclang-rt-14-dev
