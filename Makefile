@@ -25,6 +25,9 @@ help:
 	@echo "make brief   a PDF comparing BASE= and POLICY= (default: two example scenarios)"
 	@echo "make bench   performance benchmarks into outputs/bench/results.json"
 	@echo "make test-hpc   only the MPI and Slurm tests"
+	@echo "make test-asan  the whole suite under AddressSanitizer and UBSan (build-asan/)"
+	@echo "make fuzz    fuzz the scenario loader with libFuzzer for FUZZ_SECONDS (default 240)"
+	@echo "make scenario / make calibrate   rebuild the Americas scenario / redo its calibration"
 	@echo "make clean   remove $(BUILD)/"
 
 deps: deps-build deps-python deps-figures deps-hpc
