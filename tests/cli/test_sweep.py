@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import EXAMPLE, SOURCE, data_variables, migsim
+from conftest import assert_same_data, EXAMPLE, SOURCE, data_variables, migsim
 
 EXPERIMENTS = SOURCE / "configs" / "experiments"
 MOVE_RATE = EXPERIMENTS / "move-rate.yaml"
@@ -20,11 +20,7 @@ def small_experiment(tmp_path, body="", name="small.yaml"):
 
 
 def assert_same_file(a, b):
-    va, vb = data_variables(a), data_variables(b)
-    assert sorted(va) == sorted(vb)
-    for name in va:
-        assert va[name].dtype == vb[name].dtype, name
-        assert np.array_equal(va[name], vb[name]), f"{name} differs"
+    assert_same_data(a, b)
     da, db = xr.open_dataset(a, engine="h5netcdf"), xr.open_dataset(b, engine="h5netcdf")
     assert list(da.attrs) == list(db.attrs)
     for k in da.attrs:

@@ -6,25 +6,16 @@
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "support/temp_dir.hpp"
 #include "output/dataset.hpp"
 
 using namespace migsim;
 using namespace migsim::output;
 namespace fs = std::filesystem;
+using migsim::test::TempDir;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / ("migsim-out-" + std::to_string(getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  std::size_t entries() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(path), fs::directory_iterator())); }
-};
 
 Dataset sample(int months = 3) {
   Dataset ds;

@@ -13,24 +13,16 @@
 #include <random>
 
 #include "core/errors.hpp"
+#include "support/temp_dir.hpp"
 #include "output/dataset.hpp"
 
 using namespace migsim;
 using namespace migsim::output;
 namespace fs = std::filesystem;
+using migsim::test::TempDir;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / ("migsim-damaged-" + std::to_string(getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 Dataset sample() {
   Dataset ds;

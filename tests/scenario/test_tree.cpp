@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include "core/errors.hpp"
+#include "support/temp_dir.hpp"
 #include "scenario/tree.hpp"
 #include "support/fixtures.hpp"
 
 using namespace migsim;
 using namespace migsim::scenario;
+using migsim::test::TempDir;
 
 namespace {
 
@@ -22,23 +24,6 @@ std::vector<std::string> parse_problems(const std::string& text, const ParseLimi
   return {};
 }
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() / ("migsim-test-" + std::to_string(::getpid()) + "-" +
-                                                      std::to_string(counter()++));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-  static int& counter() {
-    static int c = 0;
-    return c;
-  }
-};
 
 }  // namespace
 
