@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import assert_same_data, EXAMPLE, SOURCE, data_variables, migsim
+from conftest import EXAMPLE, SOURCE, assert_same_data, migsim
 
 EXPERIMENTS = SOURCE / "configs" / "experiments"
 MOVE_RATE = EXPERIMENTS / "move-rate.yaml"
