@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
   auto* seed_opt = run->add_option("--seed", seed, "random seed (overrides the scenario's)");
   run->add_option("--threads", opt.threads, "OpenMP threads (default: all cores, or OMP_NUM_THREADS)")
       ->check(CLI::Range(1, 4096));
-  auto* months_opt = run->add_option("--months", opt.months, "run only the first N months")->check(CLI::Range(1, 12000));
+  run->add_option("--months", opt.months, "run only the first N months")->check(CLI::Range(1, 12000));
   run->add_flag("--force", opt.force, "replace the output file if it exists");
   run->add_flag("--quiet", opt.quiet, "print nothing but errors");
   auto* every_opt = run->add_option("--checkpoint-every", opt.checkpoint_every,
@@ -274,7 +274,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\nrun `migsim --help` (or `migsim COMMAND --help`) for the options\n", e.what());
     return kExitInput;
   }
-  (void)months_opt;
   if (*seed_opt) opt.seed = seed;
   opt.command = joined_args(argc, argv);
 

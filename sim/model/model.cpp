@@ -182,7 +182,6 @@ void Model::add_new_agents() {
   agents_.resize(old_size + static_cast<std::size_t>(mine) - reuse);
   std::vector<std::int64_t> first(batches.size() + 1, 0);
   for (std::size_t b = 0; b < batches.size(); ++b) first[b + 1] = first[b] + batches[b].count;
-  const Drivers& dr = drivers_;
   // New agents enter the state counts at the month's end, with the pass's changes (step()).
   std::vector<std::int64_t>& flows = inflow_arrivals_;
 
@@ -214,7 +213,6 @@ void Model::add_new_agents() {
       agents_.flags[i] = static_cast<std::uint8_t>(sector | (irregular ? flag::kIrregular : 0));
     }
   }
-  (void)dr;
   // Count them in (sequentially, in batch order).
   for (std::int64_t j = 0; j < mine; ++j) {
     const std::size_t i = take_slot(static_cast<std::size_t>(j), old_size);
