@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include "core/errors.hpp"
@@ -506,15 +507,28 @@ Experiment finish(const std::string& text, const std::string& name, const std::f
         std::string vals;
         for (std::size_t k = 0; k < e.parameters.size(); ++k)
           vals += (k ? ", " : "") + e.parameters[k].path + " = " + to_string(e.points[pt].values[k]);
-        problems.push_back(name + ": design point " + std::to_string(pt) + " (" + vals + ") changes " + what +
-                           " of the output; every member of an ensemble must have the same dimensions");
+        // Point at the parameter that most likely did it: one that sets the run's dates,
+        // else the first.
+        std::size_t culprit = 0;
+        for (std::size_t k = 0; k < e.parameters.size(); ++k)
+          if (e.parameters[k].path == "start" || e.parameters[k].path == "end") culprit = k;
+        problems.push_back(e.parameters[culprit].source.str() + ": " + e.parameters[culprit].path +
+                           ": design point " + std::to_string(pt) + " (" + vals + ") changes " + what +
+                           "; every member of an ensemble must have the same dimensions of output");
       }
     } catch (const InputError& err) {
       for (const auto& p : err.problems()) problems.push_back(p);
     }
     if (problems.size() > 50) break;
   }
-  if (!problems.empty()) throw InputError(problems);
+  // The same problem met by several members is reported once (its first member named).
+  std::vector<std::string> once;
+  std::set<std::string> seen;
+  for (const auto& p : problems) {
+    const auto suffix = p.rfind(" (member ");
+    if (seen.insert(suffix == std::string::npos ? p : p.substr(0, suffix)).second) once.push_back(p);
+  }
+  if (!once.empty()) throw InputError(once);
   return e;
 }
 
