@@ -35,7 +35,8 @@ TEST_CASE("clock waiting times are geometric with the class's probability") {
   const double q = c.any[c.at(AAA, 0)];
   REQUIRE(q == doctest::Approx(0.05));
   // Mean of waits (1..) over 20000 draws: 1/q = 20, sd of the mean sqrt((1-q)/q^2/n) = 0.138.
-  double sum = 0, first = 0;
+  // P(wait > 20) = (1 - q)^20 = 0.358, sd of the share sqrt(p(1-p)/n) = 0.0034.
+  double sum = 0, first = 0, late = 0;
   const int n = 20000;
   for (std::uint32_t id = 0; id < static_cast<std::uint32_t>(n); ++id) {
     KeyedStream rs(3, 5, id, Purpose::Clock);
@@ -43,9 +44,12 @@ TEST_CASE("clock waiting times are geometric with the class's probability") {
     REQUIRE(wait >= 1);
     sum += wait;
     first += wait == 1;
+    late += wait > 20;
   }
   CHECK(within_sd(sum / n, 1 / q, std::sqrt((1 - q) / (q * q) / n)));
   CHECK(within_sd(first / n, q, std::sqrt(q * (1 - q) / n)));
+  const double tail = std::pow(1 - q, 20);
+  CHECK(within_sd(late / n, tail, std::sqrt(tail * (1 - tail) / n)));
 }
 
 TEST_CASE("job losses stay at job_separation_rate month after month") {
