@@ -16,7 +16,7 @@ namespace migsim {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'I', 'G', 'S', 'I', 'M', 'C', 'K'};
-constexpr std::uint32_t kFormat = 1;
+constexpr std::uint32_t kFormat = 2;  // 2: the unemployed's hiring bounds
 
 std::uint64_t fnv1a(const char* p, std::size_t n) {
   std::uint64_t h = 0xcbf29ce484222325ull;

@@ -89,6 +89,7 @@ void Model::save_state(ByteWriter& w) const {
   w.put_vector(p.deportation_rate);
   w.put_vector(p.vacancy_factor);
   w.put(p.next_event);
+  w.put_vector(unemployed_.hire_bound);
 
   const std::size_t n = all.size() / kAgentBytes;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> order(n);  // (id, position)
@@ -154,6 +155,12 @@ void Model::load_state(ByteReader& r) {
   same_size(p.vacancy_factor, fresh.vacancy_factor, "country sectors");
   p.next_event = r.get<std::uint32_t>();
   if (p.next_event > s.events.size()) mismatch("it has applied more events than the scenario has");
+  unemployed_.hire_bound = r.get_vector<double>();
+  const std::size_t groups = static_cast<std::size_t>(s.n_countries()) * s.n_sectors() * 2;
+  if (!unemployed_.hire_bound.empty() && unemployed_.hire_bound.size() != groups)
+    mismatch("its hiring bounds have another size");
+  for (double x : unemployed_.hire_bound)
+    if (!(x >= 0 && x <= 1)) throw CheckpointError("truncated or damaged (a hiring bound is not a probability)");
   routes_.build(s, policy_);
 
   const auto n = r.get<std::uint64_t>();

@@ -12,6 +12,12 @@
 /// with exactly the probabilities of the monthly draws, independently. Because the
 /// geometric distribution is memoryless, a clock may be redrawn whenever the migrant's
 /// situation changes.
+///
+/// Unemployed settled migrants run on clocks too (UnemployedClocks): their candidate
+/// probability bounds both hiring and exits, with a hiring bound per (location, sector, legal
+/// status) that is the model's state. In a month when a group's hiring chance exceeds its
+/// bound, the bound is raised and the group's unemployed take that month's draws and fresh
+/// clocks with the new bound.
 
 #include <boost/random/geometric_distribution.hpp>
 #include <cstdint>
@@ -25,16 +31,22 @@ namespace migsim {
 
 /// "Never" for a clock: beyond any run.
 inline constexpr std::int16_t kNever = INT16_MAX;
+/// A clock still to be drawn: the agent takes the draws of the month it is next visited
+/// (new agents, and the initial unemployed).
+inline constexpr std::int16_t kDue = INT16_MIN;
+
+using Geometric = boost::random::geometric_distribution<std::int64_t, double>;
 
 struct ClockBounds {
   int n = 0;
   double separation = 0;          ///< monthly job-loss probability (constant)
   std::vector<double> exit;       ///< [l * 2 + irregular]: bound on the monthly exit hazard
+  std::vector<double> exit_unemployed;  ///< [l * 2 + irregular]: the same for the unemployed
   std::vector<double> any;        ///< [l * 2 + irregular]: 1 - (1 - separation)(1 - exit)
   std::vector<Exclusive<3>> kind; ///< [l * 2 + irregular]: job loss only, exit only, both
   /// [l * 2 + irregular]: months to wait minus one, Geometric(any); built once (its
   /// constructor takes a logarithm).
-  std::vector<boost::random::geometric_distribution<std::int64_t, double>> wait;
+  std::vector<Geometric> wait;
 
   /// The month after `t` at which the clock of a migrant of class `at(l, irregular)` next
   /// wakes, drawing from `rs` (the migrant's keyed stream of the month); kNever when
@@ -45,6 +57,36 @@ struct ClockBounds {
   /// country has at any time of the run (events included).
   void build(const Scenario& s);
   std::size_t at(int l, int irregular) const { return static_cast<std::size_t>(l) * 2 + irregular; }
+};
+
+/// Event clocks of unemployed settled migrants, group g = (l * sectors + sector) * 2 +
+/// irregular. A candidate is a hiring only, an exit only, or both, as two independent
+/// Bernoulli trials with the bounds H (hire_bound) and X (ClockBounds::exit_unemployed)
+/// would give; a hiring candidate is hired with probability h(t)/H, an exit candidate
+/// leaves with the month's hazards divided by X. Exact thinning, as for the employed.
+struct UnemployedClocks {
+  /// Bound = kHireMargin x the hiring chance of the month it is set + kHireSlack (at most
+  /// 1): a trade between candidates that come to nothing and months with every unemployed
+  /// migrant awake (chosen on the benchmark scenarios; see docs/performance.md).
+  static constexpr double kHireMargin = 1.25;
+  static constexpr double kHireSlack = 0.02;
+
+  std::vector<double> hire_bound;  ///< [g]: state, checkpointed; empty before the first month
+  std::vector<std::uint8_t> raised;  ///< [g]: this month the bound was raised (or first set)
+  bool may_sleep = false;          ///< this month: no group's bound was raised
+  std::vector<Exclusive<3>> kind;  ///< [g]: hiring only, exit only, both
+  std::vector<Chance> hire;        ///< [g]: this month's h(t) / H
+  std::vector<double> any;         ///< [g]: 1 - (1 - H)(1 - X)
+  std::vector<Geometric> wait;     ///< [g]
+
+  /// Before each month's pass, with its hiring chances `hire_p` (MonthTables::hire_p):
+  /// raises the bounds that are exceeded (set all in the first month).
+  void update(const ClockBounds& bounds, const std::vector<double>& hire_p, int sectors);
+  /// As ClockBounds::next_wake, for group g.
+  std::int16_t next_wake(KeyedStream& rs, int t, std::size_t g) const;
+  std::size_t group(int l, int sector, int irregular, int sectors) const {
+    return (static_cast<std::size_t>(l) * sectors + sector) * 2 + irregular;
+  }
 };
 
 

@@ -4,7 +4,8 @@
 // at return_rate x return_unemployed_factor (if long unemployed) x return_irregular_factor
 // (if irregular) x exp(-return_crisis_weight x crisis at origin); onward move, at
 // onward_rate (not for the rest of the world's migrants). For employed migrants on event
-// clocks (clock.hpp) the same hazards, divided by the clock's bound.
+// clocks (clock.hpp) the same hazards, divided by the clock's bound; likewise for the
+// unemployed's clocks.
 #include <cmath>
 
 #include "model/clock.hpp"
@@ -18,6 +19,7 @@ void build_exit_tables(const TableInputs& in, MonthTables& out) {
   const int n = s.n_countries(), O = s.n_origins();
   out.exits.resize(static_cast<std::size_t>(n) * O * 4);
   out.clock_exits.resize(static_cast<std::size_t>(n) * O * 2);
+  out.unemployed_clock_exits.resize(out.exits.size());
   for (int l = 0; l < n; ++l) {
     for (int o = 0; o < O; ++o) {
       const double crisis = o < n ? in.drivers.crisis[o] : 0.0;
@@ -30,6 +32,10 @@ void build_exit_tables(const TableInputs& in, MonthTables& out) {
           const std::array<double, 4> p = {b.natural_mortality, irregular ? in.policy.deportation_rate[l] : 0.0, ret,
                                            o < n ? b.onward_rate : 0.0};
           out.exits[i] = Exclusive<4>::from(p);
+          const double ubound = in.clock.exit_unemployed[in.clock.at(l, irregular)];
+          std::array<double, 4> uscaled{};
+          for (int k = 0; k < 4; ++k) uscaled[k] = ubound > 0 ? p[k] / ubound : 0.0;
+          out.unemployed_clock_exits[i] = Exclusive<4>::from(uscaled);
           if (!long_unemployed) {
             const double bound = in.clock.exit[in.clock.at(l, irregular)];
             std::array<double, 4> scaled{};

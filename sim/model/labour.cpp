@@ -15,6 +15,7 @@ void build_labour_tables(const TableInputs& in, MonthTables& out) {
   const int n = s.n_countries(), S = s.n_sectors();
   const double ppa = static_cast<double>(s.people_per_agent);
   out.hire.assign(static_cast<std::size_t>(n) * S * 2, Chance{});
+  out.hire_p.assign(out.hire.size(), 0.0);
   out.employment_prospect.assign(static_cast<std::size_t>(n) * S, 0.0);
   out.separation.assign(n, Chance(b.job_separation_rate));
   for (int l = 0; l < n; ++l) {
@@ -27,6 +28,8 @@ void build_labour_tables(const TableInputs& in, MonthTables& out) {
       const std::size_t i = static_cast<std::size_t>(l) * S + sec;
       out.hire[i * 2 + 0] = Chance(h);
       out.hire[i * 2 + 1] = Chance(b.irregular_match * h);
+      out.hire_p[i * 2 + 0] = h;
+      out.hire_p[i * 2 + 1] = std::min(1.0, b.irregular_match * h);
       const double denom = h + b.job_separation_rate;
       out.employment_prospect[i] = denom > 0 ? h / denom : 0.0;
     }

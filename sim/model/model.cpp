@@ -93,7 +93,7 @@ void Model::create_initial_agents() {
       KeyedStream rs(seed_, static_cast<std::uint32_t>(-1), id, Purpose::Clock);
       agents_.wake[i] = clock_.next_wake(rs, -1, clock_.at(sc.location, irregular));
     } else {
-      agents_.wake[i] = kNever;
+      agents_.wake[i] = kDue;  // the unemployed take the first month's draws, then a clock
     }
   }
   next_id_ = static_cast<std::uint32_t>(total);
@@ -199,7 +199,7 @@ void Model::add_new_agents() {
     agents_.pathway[i] = kNone;
     agents_.since[i] = static_cast<std::int16_t>(t_);
     agents_.job_since[i] = static_cast<std::int16_t>(t_);
-    agents_.wake[i] = kNever;  // nobody starts employed here
+    agents_.wake[i] = kDue;  // nobody starts employed here; settled ones take this month's draws
     if (batch.sector >= 0) {
       agents_.status[i] = static_cast<std::uint8_t>(Status::Aspiring);
       agents_.flags[i] = static_cast<std::uint8_t>(batch.sector);
@@ -236,6 +236,7 @@ const MonthResult& Model::step() {
   if (policy_.apply_events(s, m)) routes_.build(s, policy_);
   drivers_.compute(s, policy_, m);
   build_tables();
+  unemployed_.update(clock_, tables_.hire_p, s.n_sectors());
   inflow_arrivals_.assign(layout_.total, 0);
   add_new_agents();
   agent_pass();

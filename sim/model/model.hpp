@@ -83,6 +83,7 @@ class Model {
   PolicyState policy_;
   RouteTable routes_;
   ClockBounds clock_;
+  UnemployedClocks unemployed_;
   ChoiceConstants choice_constants_;
   Drivers drivers_;
   MonthTables tables_;

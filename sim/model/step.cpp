@@ -26,21 +26,22 @@ constexpr int kExited = static_cast<int>(Status::Exited);
 
 bool settled(int st) { return st == kRegular || st == kIrregular; }
 
-/// busy[k] = 0 for the agents that have nothing to do this month: employed, clock asleep,
-/// nothing pending, and, if irregular, not in a country with an open regularisation (one of
-/// the kOpenListed locations in `open`, padded with kNone, or anywhere if `everywhere`); and
-/// for empty slots. Written
-/// without branches so that the compiler vectorises it.
+/// busy[k] = 0 for the agents that have nothing to do this month: settled, employed (or
+/// unemployed, when `unemployed_sleep`), clock asleep, nothing pending, and, if irregular, not
+/// in a country with an open regularisation (one of the kOpenListed locations in `open`,
+/// padded with kNone, or anywhere if `everywhere`); and for empty slots. Written without
+/// branches so that the compiler vectorises it.
 constexpr int kOpenListed = 4;
 void screen(const std::uint8_t* __restrict st, const std::uint8_t* __restrict fl, const std::uint8_t* __restrict pw,
             const std::int16_t* __restrict wk, const std::uint8_t* __restrict loc, std::size_t n, std::int16_t t,
-            const std::uint8_t* open, bool everywhere, std::uint8_t* __restrict busy) {
+            const std::uint8_t* open, bool everywhere, bool unemployed_sleep, std::uint8_t* __restrict busy) {
   const std::uint8_t o0 = open[0], o1 = open[1], o2 = open[2], o3 = open[3];
+  const std::uint8_t any_job = unemployed_sleep ? 1 : 0;
   const std::uint8_t all = everywhere ? 1 : 0;
   for (std::size_t k = 0; k < n; ++k) {
     const std::uint8_t s = st[k];
     const std::uint8_t l = loc[k];
-    const std::uint8_t employed = static_cast<std::uint8_t>((fl[k] >> 3) & 1);
+    const std::uint8_t employed = static_cast<std::uint8_t>(((fl[k] >> 3) & 1) | any_job);
     const std::uint8_t sleeping = static_cast<std::uint8_t>(wk[k] > t);
     const std::uint8_t nothing_pending = static_cast<std::uint8_t>(pw[k] == kNone);
     const std::uint8_t reg_here = static_cast<std::uint8_t>((l == o0) | (l == o1) | (l == o2) | (l == o3) | all);
@@ -55,6 +56,7 @@ struct AgentMonth {
   const Scenario& s;
   MonthTables& tab;
   const ClockBounds& clock;
+  const UnemployedClocks& unemployed;
   const RouteTable& routes;
   const PolicyState& policy;
   const CounterLayout& L;
@@ -78,19 +80,29 @@ struct AgentMonth {
     return words;
   }
 
-  std::int16_t redraw_clock() const {
-    const auto cls = clock.at(l, st == kIrregular);
-    if (have_words) {
-      KeyedStream rs(seed, static_cast<std::uint32_t>(t), id, Purpose::Settled, words, 3);
-      return clock.next_wake(rs, t, cls);
-    }
-    KeyedStream rs(seed, static_cast<std::uint32_t>(t), id, Purpose::Clock);
-    return clock.next_wake(rs, t, cls);
+  /// The Settled block's word 3 and the stream after it, or this month's Clock stream.
+  KeyedStream clock_stream() const {
+    if (have_words) return KeyedStream(seed, static_cast<std::uint32_t>(t), id, Purpose::Settled, words, 3);
+    return KeyedStream(seed, static_cast<std::uint32_t>(t), id, Purpose::Clock);
   }
 
-  /// An employed settled migrant with nothing pending runs on its event clock.
+  std::int16_t redraw_clock() const {
+    const int irregular = st == kIrregular ? 1 : 0;
+    KeyedStream rs = clock_stream();
+    if (fl & flag::kEmployed) return clock.next_wake(rs, t, clock.at(l, irregular));
+    return unemployed.next_wake(rs, t, unemployed_group(irregular));
+  }
+
+  std::size_t unemployed_group(int irregular) const {
+    return unemployed.group(l, fl & flag::kSectorMask, irregular, S);
+  }
+
+  /// A settled migrant with nothing pending runs on its event clock: if employed, always;
+  /// if unemployed, unless its group's hiring bound is raised this month.
   bool on_clock() const {
-    return (st == kRegular || st == kIrregular) && (fl & flag::kEmployed) &&
+    const int irregular = st == kIrregular ? 1 : 0;
+    return (st == kRegular || st == kIrregular) &&
+           ((fl & flag::kEmployed) || !unemployed.raised[unemployed_group(irregular)]) &&
            (st == kRegular || (!tab.regularisation_open[l] && p == kNone));
   }
 
@@ -243,6 +255,26 @@ struct AgentMonth {
     }
   }
 
+  // Mechanisms 6 and 8 for an unemployed migrant whose clock woke this month (clock.hpp):
+  // hiring, then exits with the hazards of the state after it, each thinned to the month's
+  // probability.
+  void wake_up_unemployed() {
+    const auto& w = settled_words();
+    const int irregular = st == kIrregular ? 1 : 0;
+    const std::size_t g = unemployed_group(irregular);
+    const int what = unemployed.kind[g].pick(w[0]);  // 0 hiring, 1 exit, 2 both
+    if ((what == 0 || what == 2) && unemployed.hire[g].happens(w[1])) {
+      fl |= flag::kEmployed;
+      job_since = t;
+      ++c[L.hires_at(l, fl & flag::kSectorMask)];
+    }
+    if (what == 1 || what == 2) {
+      const int long_unemployed = !(fl & flag::kEmployed) && t - job_since >= long_months ? 1 : 0;
+      const std::size_t k = ((static_cast<std::size_t>(l) * tab.origins + o) * 2 + irregular) * 2 + long_unemployed;
+      exit_event(tab.unemployed_clock_exits[k].pick(w[2]));
+    }
+  }
+
   void exit_event(int k) {
     switch (k) {
       case kExitDeath:
@@ -338,13 +370,17 @@ struct AgentMonth {
       case kWaiting: wait(); break;
       case kInTransit: travel(); break;
       default:
-        if (on_clock() && wake == t) wake_up();
-        else settle();
+        if (on_clock() && wake == t) {
+          if (fl & flag::kEmployed) wake_up();
+          else wake_up_unemployed();
+        } else {
+          settle();
+        }
         break;
     }
-    // Whoever ends the month employed and settled with nothing pending gets a fresh clock
-    // (the geometric distribution is memoryless, so redrawing is exact).
-    if (st != kExited && on_clock()) wake = redraw_clock();
+    // Whoever ends the month settled gets a fresh clock with this month's bounds (the
+    // geometric distribution is memoryless, so redrawing is exact).
+    if (st == kRegular || st == kIrregular) wake = redraw_clock();
 
     // Count the change of state.
     if (st != st0 || l != l0) {
@@ -398,7 +434,7 @@ void Model::agent_pass() {
     counts.assign(layout_.total, 0);
     thread_tickets_[th].clear();
     thread_free_[th].clear();
-    AgentMonth am{scenario_, tables_, clock_, routes_, policy_, layout_, counts.data(), thread_tickets_[th],
+    AgentMonth am{scenario_, tables_, clock_, unemployed_, routes_, policy_, layout_, counts.data(), thread_tickets_[th],
                   thread_free_[th], seed_, t_, scenario_.n_countries(), scenario_.n_sectors(),
                   scenario_.behaviour.long_unemployment_months, scenario_.behaviour.give_up_months,
                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
@@ -406,6 +442,11 @@ void Model::agent_pass() {
     // block of agents is first screened without branches (a loop the compiler vectorises):
     // `busy` is set for every agent that has something to do this month; only those are
     // visited. An irregular migrant sleeps only if no regularisation is open where it is.
+    // The unemployed sleep too; in a month when some group's hiring bound is raised, the
+    // screen keeps all of them and those of the other groups are let go below.
+    const bool unemployed_sleep = unemployed_.may_sleep;
+    const std::uint8_t* __restrict raised = unemployed_.raised.data();
+    const int S = scenario_.n_sectors();
     const std::uint8_t* __restrict status = agents_.status.data();
     const std::uint8_t* __restrict flags = agents_.flags.data();
     const std::uint8_t* __restrict location = agents_.location.data();
@@ -441,7 +482,7 @@ void Model::agent_pass() {
       const std::uint8_t* fl = flags + first;
       const std::uint8_t* pw = pathway + first;
       const std::int16_t* wk = wake + first;
-      screen(st, fl, pw, wk, location + first, n, t, open, check_irregular, busy);
+      screen(st, fl, pw, wk, location + first, n, t, open, check_irregular, unemployed_sleep, busy);
       for (std::size_t k = n; k < (n + 7) / 8 * 8; ++k) busy[k] = 0;
       // The busy agents of the block, in order.
       std::size_t m = 0;
@@ -453,9 +494,16 @@ void Model::agent_pass() {
           word &= word - 1;
           const std::size_t i = first + k;
           // With many regularisations open, an irregular migrant sleeps only elsewhere.
-          if (check_irregular && st[k] == kIrregular && (fl[k] & flag::kEmployed) && wk[k] > t && pw[k] == kNone &&
+          if (check_irregular && st[k] == kIrregular && ((fl[k] & flag::kEmployed) || unemployed_sleep) && wk[k] > t &&
+              pw[k] == kNone &&
               !reg_open[location[i]])
             continue;
+          // With some hiring bounds raised, the unemployed of the other groups sleep on.
+          if (!unemployed_sleep && (st[k] == kRegular || st[k] == kIrregular) && !(fl[k] & flag::kEmployed) &&
+              wk[k] > t && pw[k] == kNone && (st[k] == kRegular || !reg_open[location[i]])) {
+            const int irr = st[k] == kIrregular ? 1 : 0;
+            if (!raised[unemployed_.group(location[i], fl[k] & flag::kSectorMask, irr, S)]) continue;
+          }
           busy_index[m++] = static_cast<std::uint16_t>(k);
         }
       }

@@ -71,6 +71,7 @@ struct MonthTables {
 
   // Mechanism 6: labour market.
   std::vector<Chance> hire;        ///< [(l * sectors + s) * 2 + irregular]
+  std::vector<double> hire_p;      ///< the same as probabilities (for the unemployed's clocks)
   std::vector<Chance> separation;  ///< [l]
   std::vector<double> employment_prospect;  ///< [l * sectors + s]: steady-state employed share
 
@@ -133,6 +134,9 @@ struct MonthTables {
   /// Exits of an employed migrant whose clock woke for an exit candidate (clock.hpp): each
   /// exit's probability this month divided by the clock's exit bound; [(l * origins + o) * 2 + irregular].
   std::vector<Exclusive<4>> clock_exits;
+  // Exits for an unemployed migrant whose clock woke: the hazards divided by the bound
+  // ClockBounds::exit_unemployed, [((l * origins + o) * 2 + irregular) * 2 + long_unemployed].
+  std::vector<Exclusive<4>> unemployed_clock_exits;
 
   std::size_t group(int l, int o, int s) const {
     return (static_cast<std::size_t>(l) * origins + o) * sectors + s;

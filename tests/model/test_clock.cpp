@@ -1,4 +1,4 @@
-// Event clocks (model/clock.hpp): employed migrants sleep between candidate months drawn
+// Event clocks (model/clock.hpp): settled migrants sleep between candidate months drawn
 // from a bound, and candidates are thinned to the month's true hazards. These tests check
 // that the monthly rates stay exact over many months, when hazards change mid-run, and
 // that the waiting times are geometric.
@@ -94,7 +94,7 @@ events:
   }
 }
 
-TEST_CASE("a migrant hired back gets a clock, and the unemployed are drawn every month") {
+TEST_CASE("a migrant hired back gets a clock, and job losses keep their rate") {
   // Plenty of vacancies: the unemployed are hired at once and then lose jobs at 0.05; the
   // steady state has about 0.05 / (1 + 0.05) unemployed at a month's end... here simply
   // check that separations match 0.05 x employed at the start of each month.
@@ -113,4 +113,42 @@ TEST_CASE("a migrant hired back gets a clock, and the unemployed are drawn every
     CHECK(within_sd(lost, 0.05 * employed, std::sqrt(employed * 0.05 * 0.95)));
     employed = now;
   }
+}
+
+TEST_CASE("the unemployed on clocks are hired at the month's chance as vacancies rise and fall") {
+  // 200000 migrants in CCC; 2000 vacancies a month per sector, tripled in month 8 (the
+  // hiring bounds are exceeded and raised) and halved in month 16 (the unemployed sleep
+  // through months with a bound above the chance). Each month and sector, hires should be
+  // Binomial(U, h) with U the unemployed at the month's start and h = min(1, V / U); returns,
+  // at return_rate for employed and unemployed alike, Binomial(present, 0.01).
+  const std::string y = with(base_yaml(24), "vacancies: {farm: 5000, office: 5000}", "vacancies: {farm: 2000, office: 2000}");
+  Run r(y + quiet_behaviour("job_separation_rate: 0.05, return_rate: 0.01") + R"(initial_stock: {CCC: {AAA: 200000}}
+events:
+  - {date: 2020-09, country: CCC, set: {vacancy_factor: 3}}
+  - {date: 2021-05, country: CCC, set: {vacancy_factor: 0.5}}
+)");
+  const auto& L = r.L();
+  const int S = r.scenario->n_sectors();
+  Model fresh(*r.scenario, 7);
+  std::vector<std::int64_t> start = fresh.counts();
+  int slept_months = 0;
+  for (int t = 0; t < 24; ++t) {
+    const auto& m = r.months[static_cast<std::size_t>(t)];
+    double present = 0;
+    for (int s = 0; s < S; ++s) {
+      const double U = double(start[L.labour_at(2, s, 0, 0)]);
+      const double V = m.vacancies[static_cast<std::size_t>(2 * S + s)];
+      const double h = U > 0 ? std::min(1.0, V / U) : 0.0;
+      const double hires = double(r.at(t, L.hires_at(2, s)));
+      CAPTURE(t);
+      CAPTURE(s);
+      CHECK(within_sd(hires, h * U, std::sqrt(U * h * (1 - h))));
+      present += U + double(start[L.labour_at(2, s, 0, 1)]);
+      slept_months += h < 0.5;
+    }
+    const double returned = double(r.at(t, L.pair_at(L.returns, 0, 2)));
+    CHECK(within_sd(returned, 0.01 * present, std::sqrt(present * 0.01 * 0.99)));
+    start = m.counts;
+  }
+  CHECK(slept_months > 24);  // the chances stayed low enough for the clocks to matter
 }
