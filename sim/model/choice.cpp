@@ -144,6 +144,8 @@ void build_choice_tables(const TableInputs& in, const ChoiceConstants& k, MonthT
   const std::size_t lds = N * N * S;
   std::vector<double> q(lds, 0.0), q_access(lds), gain_inv(lds);
   const double floor_access = std::pow(kAccessFloor, b.access_weight);
+  // Each (l, d, s) on its own: shared among the threads (a pure function of the month).
+#pragma omp parallel for schedule(static)
   for (int l = 0; l < n; ++l)
     for (int d = 0; d < n; ++d) {
       const std::size_t ld = static_cast<std::size_t>(l) * N + d;
@@ -186,8 +188,8 @@ void build_choice_tables(const TableInputs& in, const ChoiceConstants& k, MonthT
   }
   for (std::size_t g = 0; g < groups; ++g) out.group_state[g].store(0, std::memory_order_relaxed);
   // People at home: needed now for the movers' means; other groups when used.
-  for (int o = 0; o < n; ++o)
-    for (int sec = 0; sec < S; ++sec) out.ensure_group(out.group(o, o, sec));
+#pragma omp parallel for schedule(dynamic)
+  for (int os = 0; os < n * S; ++os) out.ensure_group(out.group(os / S, os / S, os % S));
 
   out.home_utility.assign(N * S, 0.0);
   out.mover_mean.assign(static_cast<std::size_t>(O) * S, 0.0);

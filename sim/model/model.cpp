@@ -213,8 +213,16 @@ void Model::add_new_agents() {
       agents_.flags[i] = static_cast<std::uint8_t>(sector | (irregular ? flag::kIrregular : 0));
     }
   }
-  // Count them in (sequentially, in batch order).
+  // Count them in (sequentially, in batch order). New movers all start aspiring at home;
+  // only the inflows' agents, whose status was drawn, are read back.
+  std::size_t b = 0;
   for (std::int64_t j = 0; j < mine; ++j) {
+    const std::int64_t k = first_k + j * ranks;
+    while (first[b + 1] <= k) ++b;
+    if (batches[b].sector >= 0) {
+      ++flows[layout_.stock_at(batches[b].origin, batches[b].origin, static_cast<int>(Status::Aspiring))];
+      continue;
+    }
     const std::size_t i = take_slot(static_cast<std::size_t>(j), old_size);
     const auto st = static_cast<Status>(agents_.status[i]);
     const int o = agents_.origin[i], l = agents_.location[i], fl = agents_.flags[i];
@@ -247,6 +255,7 @@ const MonthResult& Model::step() {
   std::vector<std::int64_t>& sum = inflow_arrivals_;
   sum.push_back(0);
   tickets_.clear();
+  const auto still_free = static_cast<std::ptrdiff_t>(free_.size());
   for (std::size_t th = 0; th < thread_counts_.size(); ++th) {
     const auto& c = thread_counts_[th];
     for (std::size_t k = 0; k < layout_.total; ++k) sum[k] += c[k];
@@ -260,7 +269,10 @@ const MonthResult& Model::step() {
   result_.counts.assign(layout_.total, 0);
   for (std::size_t k = layout_.state_end; k < layout_.total; ++k) result_.counts[k] = sum[k];
   live_ -= sum[layout_.total];
-  std::sort(free_.begin(), free_.end());
+  // Free slots in increasing order: the threads' lists are each in slot order and, with the
+  // pass's static schedule, follow one another; merged with the slots still free.
+  if (!std::is_sorted(free_.begin() + still_free, free_.end())) std::sort(free_.begin() + still_free, free_.end());
+  std::inplace_merge(free_.begin(), free_.begin() + still_free, free_.end());
   std::copy(counts_.begin(), counts_.begin() + static_cast<std::ptrdiff_t>(layout_.state_end), result_.counts.begin());
   result_.quota = tables_.quota;
   result_.vacancies = drivers_.vacancies;
