@@ -43,7 +43,7 @@ struct Agents {
   std::vector<std::uint8_t> pathway;      ///< pathway applied to / admitted on, or kNone
   std::vector<std::int16_t> since;        ///< month (from the start) the status began
   std::vector<std::int16_t> job_since;    ///< month the employment state last changed
-  std::vector<std::int16_t> wake;         ///< employed settled migrants: next month an event may happen (clock.hpp)
+  std::vector<std::int16_t> wake;         ///< settled migrants: next month an event may happen (clock.hpp)
 
   /// Bytes of state per agent (the sum of the field sizes above).
   static constexpr std::size_t kBytesPerAgent = 4 + 6 * 1 + 3 * 2;
