@@ -36,17 +36,18 @@ void screen(const std::uint8_t* __restrict st, const std::uint8_t* __restrict fl
             const std::int16_t* __restrict wk, const std::uint8_t* __restrict loc, std::size_t n, std::int16_t t,
             const std::uint8_t* open, bool everywhere, bool unemployed_sleep, std::uint8_t* __restrict busy) {
   const std::uint8_t o0 = open[0], o1 = open[1], o2 = open[2], o3 = open[3];
-  const std::uint8_t any_job = unemployed_sleep ? 1 : 0;
+  const std::uint8_t unemployed_ok = unemployed_sleep ? 1 : 0;
   const std::uint8_t all = everywhere ? 1 : 0;
   for (std::size_t k = 0; k < n; ++k) {
     const std::uint8_t s = st[k];
     const std::uint8_t l = loc[k];
-    const std::uint8_t employed = static_cast<std::uint8_t>(((fl[k] >> 3) & 1) | any_job);
+    // Employed, or unemployed in a month when the unemployed's clocks hold.
+    const std::uint8_t on_clock = static_cast<std::uint8_t>(((fl[k] >> 3) & 1) | unemployed_ok);
     const std::uint8_t sleeping = static_cast<std::uint8_t>(wk[k] > t);
     const std::uint8_t nothing_pending = static_cast<std::uint8_t>(pw[k] == kNone);
     const std::uint8_t reg_here = static_cast<std::uint8_t>((l == o0) | (l == o1) | (l == o2) | (l == o3) | all);
     const std::uint8_t may_sleep = static_cast<std::uint8_t>((s == kRegular) | ((s == kIrregular) & (reg_here ^ 1)));
-    const std::uint8_t asleep = static_cast<std::uint8_t>(employed & sleeping & nothing_pending & may_sleep);
+    const std::uint8_t asleep = static_cast<std::uint8_t>(on_clock & sleeping & nothing_pending & may_sleep);
     busy[k] = static_cast<std::uint8_t>((asleep ^ 1) & (s != kExited));
   }
 }
