@@ -488,29 +488,34 @@ void Model::agent_pass() {
       const std::uint8_t* pw = pathway + first;
       const std::int16_t* wk = wake + first;
       screen(st, fl, pw, wk, location + first, n, t, open, check_irregular, unemployed_sleep, busy);
-      for (std::size_t k = n; k < (n + 7) / 8 * 8; ++k) busy[k] = 0;
-      // The busy agents of the block, in order.
+      // The busy agents of the block, in order: a branch-free compaction (one store and one
+      // add per agent; a loop over the set bytes mispredicted its exits, see
+      // docs/performance.md).
       std::size_t m = 0;
-      for (std::size_t k8 = 0; k8 < n; k8 += 8) {
-        std::uint64_t word;
-        std::memcpy(&word, busy + k8, 8);
-        while (word) {  // each set byte is one busy agent
-          const std::size_t k = k8 + static_cast<std::size_t>(std::countr_zero(word)) / 8;
-          word &= word - 1;
-          const std::size_t i = first + k;
+      for (std::size_t k = 0; k < n; ++k) {
+        busy_index[m] = static_cast<std::uint16_t>(k);
+        m += busy[k];
+      }
+      // Months with many regularisations open or some hiring bounds raised: the screen kept
+      // agents that may still sleep; let them go (a pass over the busy agents only).
+      if (check_irregular || !unemployed_sleep) {
+        std::size_t kept = 0;
+        for (std::size_t j = 0; j < m; ++j) {
+          const std::size_t k = busy_index[j], i = first + k;
+          const bool sleeps_on_clock = (st[k] == kRegular || st[k] == kIrregular) && wk[k] > t && pw[k] == kNone &&
+                                       (st[k] == kRegular || !reg_open[location[i]]);
           // With many regularisations open, an irregular migrant sleeps only elsewhere.
-          if (check_irregular && st[k] == kIrregular && ((fl[k] & flag::kEmployed) || unemployed_sleep) && wk[k] > t &&
-              pw[k] == kNone &&
-              !reg_open[location[i]])
+          if (check_irregular && sleeps_on_clock && st[k] == kIrregular &&
+              ((fl[k] & flag::kEmployed) || unemployed_sleep))
             continue;
           // With some hiring bounds raised, the unemployed of the other groups sleep on.
-          if (!unemployed_sleep && (st[k] == kRegular || st[k] == kIrregular) && !(fl[k] & flag::kEmployed) &&
-              wk[k] > t && pw[k] == kNone && (st[k] == kRegular || !reg_open[location[i]])) {
+          if (!unemployed_sleep && sleeps_on_clock && !(fl[k] & flag::kEmployed)) {
             const int irr = st[k] == kIrregular ? 1 : 0;
             if (!raised[unemployed_.group(location[i], fl[k] & flag::kSectorMask, irr, S)]) continue;
           }
-          busy_index[m++] = static_cast<std::uint16_t>(k);
+          busy_index[kept++] = static_cast<std::uint16_t>(k);
         }
+        m = kept;
       }
       // Their ids, gathered in one go (the loads overlap instead of each waiting on memory),
       // and their month's Settled blocks by the batched Philox.
