@@ -67,7 +67,7 @@ int run_case(const std::string& path, int months, int threads, const std::string
   RunInfo info;
   info.seed = s.seed;
   info.threads = threads;
-  output::write_netcdf(rec.dataset(info), out, {true, 2});
+  output::write_netcdf(rec.take_dataset(info), out, {true, 2});
   const double write = seconds_since(t2);
   std::filesystem::remove(out);
   std::printf(

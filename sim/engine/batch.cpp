@@ -42,7 +42,7 @@ output::Dataset run_to_dataset(const Scenario& s, std::uint64_t seed, int months
       throw RuntimeFailure(std::string("interrupted by ") + strsignal(stop_signal()));
     }
   }
-  return rec.dataset(info);
+  return rec.take_dataset(info);
 }
 
 output::Dataset zero_dataset(const Scenario& s, int months, const RunInfo& info) {
@@ -58,7 +58,7 @@ output::Dataset zero_dataset(const Scenario& s, int months, const RunInfo& info)
     zero.month = s.start + t;
     rec.add(zero, L);
   }
-  return rec.dataset(info);
+  return rec.take_dataset(info);
 }
 
 namespace {

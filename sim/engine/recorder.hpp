@@ -28,6 +28,10 @@ class Recorder {
   int months() const { return months_; }
   /// The dataset of every month recorded so far.
   output::Dataset dataset(const RunInfo& info) const;
+  /// The same, moving the series out instead of copying them (a copy of a long run's
+  /// series is as large as the series, and new memory is slow to touch on some machines);
+  /// the recorder is left empty.
+  output::Dataset take_dataset(const RunInfo& info);
 
   /// Raw series, in the order and layout of dataset() (for checkpoints).
   std::vector<std::vector<std::int64_t>>& int_series() { return ints_; }
@@ -35,6 +39,11 @@ class Recorder {
   void set_months(int m) { months_ = m; }
 
  private:
+  /// Reserves every series for the whole run, from the first month's sizes.
+  void reserve(const MonthResult& r, const CounterLayout& layout);
+  output::Dataset build(const RunInfo& info, std::vector<std::vector<std::int64_t>> ints,
+                        std::vector<std::vector<double>> floats) const;
+
   const Scenario& s_;
   int months_ = 0;
   std::vector<std::vector<std::int64_t>> ints_;

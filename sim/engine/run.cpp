@@ -143,7 +143,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   const auto loop1 = clock::now();
   if (writer) {
     try {
-      output::write_netcdf(rec.dataset(info), opt.output, {opt.force, 2});
+      output::write_netcdf(rec.take_dataset(info), opt.output, {opt.force, 2});
     } catch (const InputError& e) {
       // The path was checked before the run; what changed since (the folder removed, a file
       // created under the name) is a failure of this run, not of its input.

@@ -17,6 +17,7 @@
 #include <functional>
 
 #include "core/errors.hpp"
+#include "output/chunks.hpp"
 #include "output/dataset.hpp"
 
 namespace migsim::output {
@@ -165,33 +166,75 @@ struct Writer {
     return c;
   }
 
-  Handle variable(hid_t file_id, const Variable& v, const Dataset& ds, int deflate) const {
-    std::vector<hsize_t> shape, maxshape;
+  /// How a variable is stored: its shape, element, and chunks.
+  struct Layout {
+    std::vector<hsize_t> shape, maxshape, chunk;
+    std::size_t count = 1, elem = 8;
+    bool is_string = false, is_integer = false, chunked = false;
+  };
+
+  Layout layout(const Variable& v, const Dataset& ds) const {
+    Layout L;
     bool unlimited = false;
     for (const auto& dn : v.dims) {
       const Dimension* d = ds.dim(dn);
       if (!d) fail("variable " + v.name + " uses unknown dimension " + dn);
-      shape.push_back(d->size);
-      maxshape.push_back(d->unlimited ? H5S_UNLIMITED : d->size);
+      L.shape.push_back(d->size);
+      L.maxshape.push_back(d->unlimited ? H5S_UNLIMITED : d->size);
       unlimited = unlimited || d->unlimited;
     }
-    std::size_t count = 1;
-    for (auto x : shape) count *= x;
+    for (auto x : L.shape) L.count *= x;
     const std::size_t have = std::visit([](const auto& x) { return x.size(); }, v.data);
-    if (have != count) {
-      fail("variable " + v.name + " has " + std::to_string(have) + " values for " + std::to_string(count) + " cells");
+    if (have != L.count) {
+      fail("variable " + v.name + " has " + std::to_string(have) + " values for " + std::to_string(L.count) +
+           " cells");
     }
-    Handle space(check(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), maxshape.data()),
+    L.is_string = std::holds_alternative<std::vector<std::string>>(v.data);
+    L.is_integer = !L.is_string && !std::holds_alternative<std::vector<double>>(v.data);
+    if (std::holds_alternative<std::vector<std::int32_t>>(v.data)) L.elem = 4;
+    if (std::holds_alternative<std::vector<std::int8_t>>(v.data)) L.elem = 1;
+    L.chunked = unlimited || (!L.is_string && L.count * L.elem > (64u << 10));
+    if (L.chunked) L.chunk = chunks(L.shape, L.elem);
+    return L;
+  }
+
+  /// The variable as a source of chunks filtered outside HDF5 (chunks.hpp), if it is stored
+  /// compressed in chunks that span all but its first dimension.
+  static bool chunk_source(const Variable& v, const Layout& L, int deflate, ChunkSource& src) {
+    if (!L.chunked || L.is_string || deflate <= 0 || L.count == 0) return false;
+    std::size_t row = 1;
+    for (std::size_t k = 1; k < L.shape.size(); ++k) {
+      if (L.chunk[k] != L.shape[k]) return false;
+      row *= L.shape[k];
+    }
+    src.data = std::visit(
+        [](const auto& x) -> const unsigned char* {
+          using T = typename std::decay_t<decltype(x)>::value_type;
+          if constexpr (std::is_same_v<T, std::string>) return nullptr;
+          else return reinterpret_cast<const unsigned char*>(x.data());
+        },
+        v.data);
+    src.rows = L.shape[0];
+    src.row_bytes = row * L.elem;
+    src.chunk_rows = L.chunk[0];
+    src.element = L.elem;
+    src.shuffle = L.is_integer;
+    src.deflate = deflate;
+    return src.data != nullptr;
+  }
+
+  /// Creates and writes variable v; `filtered`, if given, holds its chunks as stored
+  /// (chunk_source() and filter_chunks()).
+  Handle variable(hid_t file_id, const Variable& v, const Dataset& ds, int deflate,
+                  const std::vector<std::vector<unsigned char>>* filtered = nullptr) const {
+    const Layout L = layout(v, ds);
+    const auto& shape = L.shape;
+    const std::size_t count = L.count;
+    const bool is_string = L.is_string;
+    Handle space(check(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), L.maxshape.data()),
                        "dataspace of " + v.name),
                  H5Sclose);
-    const bool is_string = std::holds_alternative<std::vector<std::string>>(v.data);
-    const bool is_integer = !is_string && !std::holds_alternative<std::vector<double>>(v.data);
-    std::size_t elem = 8;
-    if (std::holds_alternative<std::vector<std::int32_t>>(v.data)) elem = 4;
-    if (std::holds_alternative<std::vector<std::int8_t>>(v.data)) elem = 1;
-    const bool chunked = unlimited || (!is_string && count * elem > (64u << 10));
-    Handle dcpl = creation_list(chunked, chunked ? chunks(shape, elem) : std::vector<hsize_t>{}, is_integer,
-                                is_string ? 0 : deflate);
+    Handle dcpl = creation_list(L.chunked, L.chunk, L.is_integer, is_string ? 0 : deflate);
     Handle type;
     hid_t file_type = H5T_STD_I64LE, mem_type = H5T_NATIVE_INT64;
     std::vector<const char*> ptrs;
@@ -227,7 +270,16 @@ struct Writer {
     Handle did(check(H5Dcreate2(file_id, v.name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                      "dataset " + v.name),
                H5Dclose);
-    if (count > 0) {
+    if (filtered) {
+      // Chunks already filtered as HDF5 would (on all threads): stored as they are.
+      std::vector<hsize_t> offset(shape.size(), 0);
+      for (std::size_t j = 0; j < filtered->size(); ++j) {
+        offset[0] = j * L.chunk[0];
+        const auto& bytes = (*filtered)[j];
+        ok(H5Dwrite_chunk(did, H5P_DEFAULT, 0, offset.data(), bytes.size(), bytes.data()),
+           ("data of " + v.name).c_str());
+      }
+    } else if (count > 0) {
       // Strings are converted on the way to the file, through a buffer that HDF5 allocates
       // and zeroes on every write: 1 MiB by default, which made up most of the time of writing
       // a small file (38 of 62 ms for the 1M-agent benchmark). Sized to the data instead.
@@ -327,19 +379,46 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
     w.ok(H5Pset_obj_track_times(fcpl, 0), "object times");
     Handle file(w.check(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, fcpl, fapl), "create " + tmp), H5Fclose);
 
-    std::vector<Handle> dim_ids;
-    for (std::size_t k = 0; k < ds.dims.size(); ++k) {
-      const Dimension& d = ds.dims[k];
+    // Coordinates, then variables: the compressed ones' chunks are filtered first, on all
+    // threads.
+    std::vector<Variable> coords;
+    for (const Dimension& d : ds.dims) {
       Variable coord = d.coordinate;
       coord.name = d.name;
       coord.dims = {d.name};
-      Handle did = w.variable(file, coord, ds, opt.deflate);
+      coords.push_back(std::move(coord));
+    }
+    std::vector<const Variable*> all;
+    for (const auto& c : coords) all.push_back(&c);
+    for (const auto& v : ds.vars) all.push_back(&v);
+    std::vector<ChunkSource> sources;
+    std::vector<int> source_of(all.size(), -1);
+    for (std::size_t k = 0; k < all.size(); ++k) {
+      ChunkSource src;
+      if (Writer::chunk_source(*all[k], w.layout(*all[k], ds), opt.deflate, src)) {
+        source_of[k] = static_cast<int>(sources.size());
+        sources.push_back(src);
+      }
+    }
+    std::vector<std::vector<std::vector<unsigned char>>> filtered;
+    try {
+      filtered = filter_chunks(sources);
+    } catch (const std::exception& e) {
+      w.fail(e.what());
+    }
+    auto filtered_of = [&](std::size_t k) { return source_of[k] < 0 ? nullptr : &filtered[source_of[k]]; };
+
+    std::vector<Handle> dim_ids;
+    for (std::size_t k = 0; k < ds.dims.size(); ++k) {
+      const Dimension& d = ds.dims[k];
+      Handle did = w.variable(file, coords[k], ds, opt.deflate, filtered_of(k));
       w.ok(H5DSset_scale(did, d.name.c_str()), "dimension scale");
       w.attribute(did, "_Netcdf4Dimid", static_cast<std::int32_t>(k));
       dim_ids.push_back(std::move(did));
     }
-    for (const auto& v : ds.vars) {
-      Handle did = w.variable(file, v, ds, opt.deflate);
+    for (std::size_t n = 0; n < ds.vars.size(); ++n) {
+      const Variable& v = ds.vars[n];
+      Handle did = w.variable(file, v, ds, opt.deflate, filtered_of(ds.dims.size() + n));
       for (std::size_t k = 0; k < v.dims.size(); ++k) {
         std::size_t di = 0;
         while (ds.dims[di].name != v.dims[k]) ++di;

@@ -1,0 +1,103 @@
+// Chunks filtered outside HDF5 (output/chunks.hpp) must be the bytes HDF5's own shuffle and
+// deflate filters store: written by HDF5 through its filter pipeline, then read back raw
+// with H5Dread_chunk, and compared.
+#include <doctest/doctest.h>
+#include <hdf5.h>
+#include <omp.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <random>
+#include <vector>
+
+#include "output/chunks.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace migsim::output;
+using migsim::test::TempDir;
+
+namespace {
+
+/// The stored chunks of a dataset that HDF5 wrote with its filters: shape rows x cols of
+/// `type`, chunks of chunk_rows x cols, shuffle (if asked) then deflate at `level`.
+template <class T>
+std::vector<std::vector<unsigned char>> hdf5_chunks(const std::string& path, const std::vector<T>& data,
+                                                    hid_t type, hsize_t rows, hsize_t cols, hsize_t chunk_rows,
+                                                    bool shuffle, int level) {
+  hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  const hsize_t dims[2] = {rows, cols}, maxdims[2] = {H5S_UNLIMITED, cols}, chunk[2] = {chunk_rows, cols};
+  hid_t space = H5Screate_simple(2, dims, maxdims);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, 2, chunk);
+  if (shuffle) H5Pset_shuffle(dcpl);
+  H5Pset_deflate(dcpl, static_cast<unsigned>(level));
+  hid_t did = H5Dcreate2(file, "x", type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  REQUIRE(H5Dwrite(did, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) >= 0);
+  std::vector<std::vector<unsigned char>> out;
+  for (hsize_t r = 0; r < rows; r += chunk_rows) {
+    const hsize_t offset[2] = {r, 0};
+    hsize_t size = 0;
+    REQUIRE(H5Dget_chunk_storage_size(did, offset, &size) >= 0);
+    std::vector<unsigned char> bytes(size);
+    std::uint32_t mask = 0;
+    REQUIRE(H5Dread_chunk(did, H5P_DEFAULT, offset, &mask, bytes.data()) >= 0);
+    CHECK(mask == 0);  // every filter applied
+    out.push_back(std::move(bytes));
+  }
+  H5Dclose(did);
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  H5Fclose(file);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("shuffle_bytes puts byte b of element i at b * n + i") {
+  const unsigned char in[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  unsigned char out[8];
+  shuffle_bytes(in, 8, 4, out);
+  const unsigned char want[8] = {1, 5, 2, 6, 3, 7, 4, 8};
+  for (int k = 0; k < 8; ++k) CHECK(out[k] == want[k]);
+  shuffle_bytes(in, 8, 1, out);
+  for (int k = 0; k < 8; ++k) CHECK(out[k] == in[k]);
+}
+
+TEST_CASE("filtered chunks are the bytes HDF5's shuffle and deflate filters store, at any thread count") {
+  TempDir dir;
+  // Counts like the model's: mostly small, some zeros, a few large; 25 rows in chunks of 12,
+  // so that the last chunk reaches past the data and is padded.
+  std::mt19937_64 gen(7);
+  const hsize_t rows = 25, cols = 37, chunk_rows = 12;
+  std::vector<std::int64_t> counts(rows * cols);
+  for (auto& c : counts) c = gen() % 3 == 0 ? 0 : static_cast<std::int64_t>(gen() % 5000) * (gen() % 50 == 0 ? 100000 : 1);
+  std::vector<double> rates(rows * cols);
+  for (auto& r : rates) r = static_cast<double>(gen() % 1000) / 7.0;
+  std::vector<std::int32_t> days(rows);
+  for (hsize_t t = 0; t < rows; ++t) days[t] = static_cast<std::int32_t>(31 * t);
+
+  const std::string path = (dir.path / "ref.h5").string();
+  for (const int level : {1, 2, 6}) {
+    CAPTURE(level);
+    const auto want_counts = hdf5_chunks(path, counts, H5T_NATIVE_INT64, rows, cols, chunk_rows, true, level);
+    const auto want_rates = hdf5_chunks(path, rates, H5T_NATIVE_DOUBLE, rows, cols, chunk_rows, false, level);
+    const auto want_days = hdf5_chunks(path, days, H5T_NATIVE_INT32, rows, 1, chunk_rows, true, level);
+    REQUIRE(want_counts.size() == 3);
+
+    std::vector<ChunkSource> sources(3);
+    sources[0] = {reinterpret_cast<const unsigned char*>(counts.data()), rows, cols * 8, chunk_rows, 8, true, level};
+    sources[1] = {reinterpret_cast<const unsigned char*>(rates.data()), rows, cols * 8, chunk_rows, 8, false, level};
+    sources[2] = {reinterpret_cast<const unsigned char*>(days.data()), rows, 4, chunk_rows, 4, true, level};
+    for (const int threads : {1, 2, 3}) {
+      CAPTURE(threads);
+      omp_set_num_threads(threads);
+      const auto got = filter_chunks(sources);
+      REQUIRE(got.size() == 3);
+      CHECK(got[0] == want_counts);
+      CHECK(got[1] == want_rates);
+      CHECK(got[2] == want_days);
+    }
+  }
+  omp_set_num_threads(omp_get_num_procs());
+}
