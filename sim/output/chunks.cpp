@@ -34,29 +34,50 @@ class Deflater {
     if (level_ >= 0) deflateEnd(&zs_);
   }
 
-  /// Chunk j of `src`, filtered.
+  /// Chunk j of `src`, filtered. The chunk is fed to zlib in slices of a small buffer,
+  /// shuffled (and padded) on the way, rather than copied whole: a chunk-sized buffer is up to
+  /// 1 MiB of fresh memory per thread, and first touches of memory are slow on some machines
+  /// (docs/performance.md). zlib's output does not depend on how its input is sliced.
   std::vector<unsigned char> chunk(const ChunkSource& src, std::size_t j) {
+    if (src.deflate <= 0) throw std::runtime_error("filter_chunks: deflate level must be 1..9");
     const std::size_t chunk_bytes = src.chunk_rows * src.row_bytes;
     const std::size_t first = j * src.chunk_rows;
     const std::size_t have = std::min(src.rows - first, src.chunk_rows) * src.row_bytes;
     const unsigned char* in = src.data + first * src.row_bytes;
-    if (have < chunk_bytes) {  // the last chunk: pad with zeros
-      padded_.assign(chunk_bytes, 0);
-      std::memcpy(padded_.data(), in, have);
-      in = padded_.data();
-    }
-    if (src.shuffle) {
-      shuffled_.resize(chunk_bytes);
-      shuffle_bytes(in, chunk_bytes, src.element, shuffled_.data());
-      in = shuffled_.data();
-    }
-    if (src.deflate <= 0) return {in, in + chunk_bytes};
     start(src.deflate);
     out_.resize(deflateBound(&zs_, static_cast<uLong>(chunk_bytes)));
-    zs_.next_in = const_cast<unsigned char*>(in);
-    zs_.avail_in = static_cast<uInt>(chunk_bytes);
     zs_.next_out = out_.data();
     zs_.avail_out = static_cast<uInt>(out_.size());
+    if (!src.shuffle || src.element <= 1) {
+      feed(in, have);
+      while (zs_.total_in < chunk_bytes) feed(zeros(), std::min(kSlice, chunk_bytes - zs_.total_in));
+    } else {
+      // Byte b of element i of the shuffled chunk sits at b * n + i; elements past the data
+      // (the padding of the last chunk) are zero.
+      const std::size_t E = src.element, n = chunk_bytes / E, n_have = have / E;
+      slice_.resize(kSlice);
+      std::size_t p = 0;
+      while (p < n * E) {
+        const std::size_t len = std::min(kSlice, n * E - p);
+        std::size_t b = p / n, i = p % n;
+        for (std::size_t k = 0; k < len;) {
+          // A run of plane b: elements i.. of the data, then zeros past it.
+          const std::size_t run = std::min(len - k, n - i);
+          const std::size_t data = i < n_have ? std::min(run, n_have - i) : 0;
+          const unsigned char* from = in + i * E + b;
+          for (std::size_t r = 0; r < data; ++r) slice_[k + r] = from[r * E];
+          std::memset(slice_.data() + k + data, 0, run - data);
+          k += run;
+          i += run;
+          if (i == n) {
+            i = 0;
+            ++b;
+          }
+        }
+        feed(slice_.data(), len);
+        p += len;
+      }
+    }
     if (deflate(&zs_, Z_FINISH) != Z_STREAM_END) throw std::runtime_error("zlib could not compress a chunk");
     return {out_.data(), out_.data() + zs_.total_out};
   }
@@ -74,9 +95,21 @@ class Deflater {
     level_ = level;
   }
 
+  static constexpr std::size_t kSlice = 16 << 10;
+  static const unsigned char* zeros() {
+    static const std::vector<unsigned char> z(kSlice, 0);
+    return z.data();
+  }
+  void feed(const unsigned char* p, std::size_t len) {
+    zs_.next_in = const_cast<unsigned char*>(p);
+    zs_.avail_in = static_cast<uInt>(len);
+    // The output buffer holds deflateBound() of the whole chunk: the input is always taken.
+    if (deflate(&zs_, Z_NO_FLUSH) != Z_OK || zs_.avail_in != 0) throw std::runtime_error("zlib could not compress a chunk");
+  }
+
   z_stream zs_{};
   int level_ = -1;
-  std::vector<unsigned char> padded_, shuffled_, out_;
+  std::vector<unsigned char> slice_, out_;
 };
 
 }  // namespace
