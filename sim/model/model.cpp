@@ -255,12 +255,15 @@ const MonthResult& Model::step() {
   std::vector<std::int64_t>& sum = inflow_arrivals_;
   sum.push_back(0);
   tickets_.clear();
-  const auto still_free = static_cast<std::ptrdiff_t>(free_.size());
+  // Free slots in increasing order: each thread's list is (the pass hands each thread its
+  // blocks in increasing order); they are merged one after the other with those still free.
   for (std::size_t th = 0; th < thread_counts_.size(); ++th) {
     const auto& c = thread_counts_[th];
     for (std::size_t k = 0; k < layout_.total; ++k) sum[k] += c[k];
     tickets_.insert(tickets_.end(), thread_tickets_[th].begin(), thread_tickets_[th].end());
+    const auto before = static_cast<std::ptrdiff_t>(free_.size());
     free_.insert(free_.end(), thread_free_[th].begin(), thread_free_[th].end());
+    std::inplace_merge(free_.begin(), free_.begin() + before, free_.end());
     sum[layout_.total] += static_cast<std::int64_t>(thread_free_[th].size());
   }
   comm_->sum(sum.data(), sum.size());
@@ -269,10 +272,6 @@ const MonthResult& Model::step() {
   result_.counts.assign(layout_.total, 0);
   for (std::size_t k = layout_.state_end; k < layout_.total; ++k) result_.counts[k] = sum[k];
   live_ -= sum[layout_.total];
-  // Free slots in increasing order: the threads' lists are each in slot order and, with the
-  // pass's static schedule, follow one another; merged with the slots still free.
-  if (!std::is_sorted(free_.begin() + still_free, free_.end())) std::sort(free_.begin() + still_free, free_.end());
-  std::inplace_merge(free_.begin(), free_.begin() + still_free, free_.end());
   std::copy(counts_.begin(), counts_.begin() + static_cast<std::ptrdiff_t>(layout_.state_end), result_.counts.begin());
   result_.quota = tables_.quota;
   result_.vacancies = drivers_.vacancies;
