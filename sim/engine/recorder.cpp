@@ -1,5 +1,6 @@
 #include "engine/recorder.hpp"
 
+#include <omp.h>
 #include <unistd.h>
 
 #include <H5public.h>
@@ -52,8 +53,15 @@ void Recorder::add(const MonthResult& r, const CounterLayout& L) {
   auto append = [&](IntSeries k, std::size_t from, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) ints_[k].push_back(c[from + i] * ppa);
   };
-  append(kStock, L.stock, static_cast<std::size_t>(O) * C * 6);
-  append(kArrivals, L.arrivals, static_cast<std::size_t>(O) * C * kArrivalKinds);
+  // The two largest series on two threads: most of the cost is first touches of the
+  // reserved memory (page faults), which proceed in parallel.
+#pragma omp parallel sections num_threads(std::min(2, omp_get_max_threads()))
+  {
+#pragma omp section
+    append(kStock, L.stock, static_cast<std::size_t>(O) * C * 6);
+#pragma omp section
+    append(kArrivals, L.arrivals, static_cast<std::size_t>(O) * C * kArrivalKinds);
+  }
   append(kApplications, L.applications, P);
   append(kAdmissions, L.admissions, P);
   for (int p = 0; p < P; ++p) {
