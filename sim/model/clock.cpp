@@ -56,12 +56,10 @@ void UnemployedClocks::update(const ClockBounds& bounds, const std::vector<doubl
   const bool first = hire_bound.size() != G;  // the first month: nobody has a clock yet
   hire_bound.resize(G, 0.0);
   raised.assign(G, 0);
-  may_sleep = !first;
   for (std::size_t g = 0; g < G; ++g) {
     if (!first && hire_p[g] <= hire_bound[g]) continue;
     // This group's unemployed take this month's draws and get clocks with the new bound.
     raised[g] = 1;
-    may_sleep = false;
     hire_bound[g] = std::min(1.0, kHireMargin * hire_p[g] + kHireSlack);
   }
   kind.resize(G);

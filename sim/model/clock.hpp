@@ -73,7 +73,6 @@ struct UnemployedClocks {
 
   std::vector<double> hire_bound;  ///< [g]: state, checkpointed; empty before the first month
   std::vector<std::uint8_t> raised;  ///< [g]: this month the bound was raised (or first set)
-  bool may_sleep = false;          ///< this month: no group's bound was raised
   std::vector<Exclusive<3>> kind;  ///< [g]: hiring only, exit only, both
   std::vector<Chance> hire;        ///< [g]: this month's h(t) / H
   std::vector<double> any;         ///< [g]: 1 - (1 - H)(1 - X)

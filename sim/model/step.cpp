@@ -27,30 +27,49 @@ constexpr int kExited = static_cast<int>(Status::Exited);
 
 bool settled(int st) { return st == kRegular || st == kIrregular; }
 
-/// busy[k] = 0 for the agents that have nothing to do this month: settled, employed (or
-/// unemployed, when `unemployed_sleep`), clock asleep, nothing pending, and, if irregular, not
-/// in a country with an open regularisation (one of the kOpenListed locations in `open`,
-/// padded with kNone, or anywhere if `everywhere`); and for empty slots. Written without
-/// branches so that the compiler vectorises it.
-constexpr int kOpenListed = 4;
+/// busy[k] = 0 for the agents that have nothing to do this month: settled, employed or
+/// unemployed, clock asleep, nothing pending, and, if irregular, not in a country with an open
+/// regularisation (one of the kListed locations in `open`, padded with kNone, or anywhere if
+/// `open_everywhere`); but the unemployed in a location of `raised` (padded with kNone, or
+/// anywhere if `raised_everywhere`), where some group's hiring bound was raised this month,
+/// are kept for a closer look; and for empty slots. Written without branches so that the
+/// compiler vectorises it.
+constexpr int kListed = 4;
 void screen(const std::uint8_t* __restrict st, const std::uint8_t* __restrict fl, const std::uint8_t* __restrict pw,
             const std::int16_t* __restrict wk, const std::uint8_t* __restrict loc, std::size_t n, std::int16_t t,
-            const std::uint8_t* open, bool everywhere, bool unemployed_sleep, std::uint8_t* __restrict busy) {
+            const std::uint8_t* open, bool open_everywhere, const std::uint8_t* raised, bool raised_everywhere,
+            std::uint8_t* __restrict busy) {
   const std::uint8_t o0 = open[0], o1 = open[1], o2 = open[2], o3 = open[3];
-  const std::uint8_t unemployed_ok = unemployed_sleep ? 1 : 0;
-  const std::uint8_t all = everywhere ? 1 : 0;
+  const std::uint8_t r0 = raised[0], r1 = raised[1], r2 = raised[2], r3 = raised[3];
+  const std::uint8_t all_open = open_everywhere ? 1 : 0;
+  const std::uint8_t all_raised = raised_everywhere ? 1 : 0;
   for (std::size_t k = 0; k < n; ++k) {
     const std::uint8_t s = st[k];
     const std::uint8_t l = loc[k];
-    // Employed, or unemployed in a month when the unemployed's clocks hold.
-    const std::uint8_t on_clock = static_cast<std::uint8_t>(((fl[k] >> 3) & 1) | unemployed_ok);
+    // Employed, or unemployed where no hiring bound was raised.
+    const std::uint8_t raised_here = static_cast<std::uint8_t>((l == r0) | (l == r1) | (l == r2) | (l == r3) | all_raised);
+    const std::uint8_t on_clock = static_cast<std::uint8_t>(((fl[k] >> 3) & 1) | (raised_here ^ 1));
     const std::uint8_t sleeping = static_cast<std::uint8_t>(wk[k] > t);
     const std::uint8_t nothing_pending = static_cast<std::uint8_t>(pw[k] == kNone);
-    const std::uint8_t reg_here = static_cast<std::uint8_t>((l == o0) | (l == o1) | (l == o2) | (l == o3) | all);
+    const std::uint8_t reg_here = static_cast<std::uint8_t>((l == o0) | (l == o1) | (l == o2) | (l == o3) | all_open);
     const std::uint8_t may_sleep = static_cast<std::uint8_t>((s == kRegular) | ((s == kIrregular) & (reg_here ^ 1)));
     const std::uint8_t asleep = static_cast<std::uint8_t>(on_clock & sleeping & nothing_pending & may_sleep);
     busy[k] = static_cast<std::uint8_t>((asleep ^ 1) & (s != kExited));
   }
+}
+
+/// Up to kListed locations where `flagged(l)` holds, padded with kNone, into `list`; false
+/// if there are more (the caller then treats every location as flagged).
+template <class F>
+bool list_locations(int n, F flagged, std::uint8_t* list) {
+  int count = 0;
+  for (int k = 0; k < kListed; ++k) list[k] = kNone;
+  for (int l = 0; l < n; ++l)
+    if (flagged(l)) {
+      if (count < kListed) list[count] = static_cast<std::uint8_t>(l);
+      ++count;
+    }
+  return count <= kListed;
 }
 
 /// The indices k < n with busy[k] != 0, in increasing order, into `index`; returns how many.
@@ -468,9 +487,9 @@ void Model::agent_pass() {
     // block of agents is first screened without branches (a loop the compiler vectorises):
     // `busy` is set for every agent that has something to do this month; only those are
     // visited. An irregular migrant sleeps only if no regularisation is open where it is.
-    // The unemployed sleep too; in a month when some group's hiring bound is raised, the
-    // screen keeps all of them and those of the other groups are let go below.
-    const bool unemployed_sleep = unemployed_.may_sleep;
+    // The unemployed sleep too, but not those of a group whose hiring bound was raised
+    // this month: the screen keeps the unemployed of the locations with such a group, and
+    // those of the other groups there are let go below.
     const std::uint8_t* __restrict raised = unemployed_.raised.data();
     const int S = scenario_.n_sectors();
     const std::uint8_t* __restrict status = agents_.status.data();
@@ -479,17 +498,19 @@ void Model::agent_pass() {
     const std::uint8_t* __restrict pathway = agents_.pathway.data();
     const std::int16_t* __restrict wake = agents_.wake.data();
     const std::uint8_t* __restrict reg_open = tables_.regularisation_open.data();
-    // Locations with an open regularisation, for the screen; with more than it lists,
-    // irregular migrants are checked one by one below instead.
-    std::uint8_t open[kOpenListed] = {kNone, kNone, kNone, kNone};
-    int n_open = 0;
-    for (int l = 0; l < scenario_.n_countries(); ++l)
-      if (reg_open[l]) {
-        if (n_open < kOpenListed) open[n_open] = static_cast<std::uint8_t>(l);
-        ++n_open;
-      }
-    // Too many to list: no irregular migrant sleeps in the screen; each is checked below.
-    const bool check_irregular = n_open > kOpenListed;
+    // Locations with an open regularisation, and with a raised hiring bound, for the screen;
+    // with more than it lists, all irregular (or unemployed) migrants are kept by the screen
+    // and checked one by one below.
+    const int C = scenario_.n_countries();
+    std::uint8_t open[kListed], raised_at[kListed];
+    const bool check_irregular = !list_locations(C, [&](int l) { return reg_open[l] != 0; }, open);
+    const bool raised_everywhere = !list_locations(C, [&](int l) {
+      for (int sec = 0; sec < S; ++sec)
+        for (int irr = 0; irr < 2; ++irr)
+          if (raised[unemployed_.group(l, sec, irr, S)]) return true;
+      return false;
+    }, raised_at);
+    const bool some_raised = raised_everywhere || raised_at[0] != kNone;
     const std::int16_t t = static_cast<std::int16_t>(t_);
     constexpr std::size_t kBlock = 256;
     const std::size_t blocks = (N + kBlock - 1) / kBlock;
@@ -516,28 +537,24 @@ void Model::agent_pass() {
       const std::uint8_t* fl = flags + first;
       const std::uint8_t* pw = pathway + first;
       const std::int16_t* wk = wake + first;
-      screen(st, fl, pw, wk, location + first, n, t, open, check_irregular, unemployed_sleep, busy);
+      screen(st, fl, pw, wk, location + first, n, t, open, check_irregular, raised_at, raised_everywhere, busy);
       // The busy agents of the block, in order, by a branch-free compaction (a loop over the
       // set bytes mispredicted its exits, see docs/performance.md).
       std::size_t m = compact_busy(busy, n, busy_index);
       // Months with many regularisations open or some hiring bounds raised: the screen kept
-      // agents that may still sleep; let them go (a pass over the busy agents only).
-      if (check_irregular || !unemployed_sleep) {
+      // agents that may still sleep; let them go (a pass over the busy agents only). Asleep:
+      // settled with nothing pending, clock not due, not irregular where a regularisation is
+      // open, and employed or of a group whose bound holds (AgentMonth::on_clock).
+      if (check_irregular || some_raised) {
         std::size_t kept = 0;
         for (std::size_t j = 0; j < m; ++j) {
           const std::size_t k = busy_index[j], i = first + k;
-          const bool sleeps_on_clock = (st[k] == kRegular || st[k] == kIrregular) && wk[k] > t && pw[k] == kNone &&
-                                       (st[k] == kRegular || !reg_open[location[i]]);
-          // With many regularisations open, an irregular migrant sleeps only elsewhere.
-          if (check_irregular && sleeps_on_clock && st[k] == kIrregular &&
-              ((fl[k] & flag::kEmployed) || unemployed_sleep))
-            continue;
-          // With some hiring bounds raised, the unemployed of the other groups sleep on.
-          if (!unemployed_sleep && sleeps_on_clock && !(fl[k] & flag::kEmployed)) {
-            const int irr = st[k] == kIrregular ? 1 : 0;
-            if (!raised[unemployed_.group(location[i], fl[k] & flag::kSectorMask, irr, S)]) continue;
-          }
-          busy_index[kept++] = static_cast<std::uint16_t>(k);
+          const bool sleeps = (st[k] == kRegular || st[k] == kIrregular) && wk[k] > t && pw[k] == kNone &&
+                              (st[k] == kRegular || !reg_open[location[i]]) &&
+                              ((fl[k] & flag::kEmployed) ||
+                               !raised[unemployed_.group(location[i], fl[k] & flag::kSectorMask,
+                                                         st[k] == kIrregular ? 1 : 0, S)]);
+          if (!sleeps) busy_index[kept++] = static_cast<std::uint16_t>(k);
         }
         m = kept;
       }
