@@ -191,6 +191,10 @@ void Model::load_state(ByteReader& r) {
     std::memcpy(&agents_.since[i], buf + 10, 2);
     std::memcpy(&agents_.job_since[i], buf + 12, 2);
     std::memcpy(&agents_.wake[i], buf + 14, 2);
+    // Migrants waiting to travel are visited every month after a resume, whatever `wake`
+    // held in the checkpoint (older ones hold stale values there for them); exact, as
+    // waiting draws no random numbers.
+    if (agents_.status[i] == static_cast<std::uint8_t>(Status::Waiting)) agents_.wake[i] = kDue;
   }
   free_.clear();
   thread_counts_.clear();

@@ -28,6 +28,11 @@ void build_pathway_tables(const TableInputs& in, MonthTables& out) {
   out.quota.assign(P, -1);
   out.pool.assign(P, 0);
   out.processing.assign(P, 0);
+  out.fewest_processing.assign(P, 0);
+  for (int p = 0; p < P; ++p) out.fewest_processing[p] = s.pathways[p].processing_months;
+  for (const Event& e : s.events)
+    if (e.target == Event::Target::Pathway && e.field == Event::Field::ProcessingMonths)
+      out.fewest_processing[e.index] = std::min(out.fewest_processing[e.index], static_cast<std::int32_t>(e.value));
   out.pathway_open.assign(P, 0);
   out.take_up.assign(P, Chance{});
   out.presence_before.assign(P, 1 << 30);

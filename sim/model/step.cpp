@@ -27,7 +27,8 @@ constexpr int kExited = static_cast<int>(Status::Exited);
 
 bool settled(int st) { return st == kRegular || st == kIrregular; }
 
-/// busy[k] = 0 for the agents that have nothing to do this month: settled, employed or
+/// busy[k] = 0 for the agents that have nothing to do this month: waiting to travel before
+/// the earliest month they could (`wake`, set on admission); settled, employed or
 /// unemployed, clock asleep, nothing pending, and, if irregular, not in a country with an open
 /// regularisation (one of the kListed locations in `open`, padded with kNone, or anywhere if
 /// `open_everywhere`); but the unemployed in a location of `raised` (padded with kNone, or
@@ -53,7 +54,9 @@ void screen(const std::uint8_t* __restrict st, const std::uint8_t* __restrict fl
     const std::uint8_t nothing_pending = static_cast<std::uint8_t>(pw[k] == kNone);
     const std::uint8_t reg_here = static_cast<std::uint8_t>((l == o0) | (l == o1) | (l == o2) | (l == o3) | all_open);
     const std::uint8_t may_sleep = static_cast<std::uint8_t>((s == kRegular) | ((s == kIrregular) & (reg_here ^ 1)));
-    const std::uint8_t asleep = static_cast<std::uint8_t>(on_clock & sleeping & nothing_pending & may_sleep);
+    // Settled on a clock with nothing pending, or admitted and waiting to travel.
+    const std::uint8_t asleep =
+        static_cast<std::uint8_t>(sleeping & ((on_clock & nothing_pending & may_sleep) | (s == kWaiting)));
     busy[k] = static_cast<std::uint8_t>((asleep ^ 1) & (s != kExited));
   }
 }
@@ -216,6 +219,8 @@ struct AgentMonth {
       st = kWaiting;
       since = t;
       if (tab.processing[p] == 0) arrive();
+      // Asleep (screen) until the earliest month it could travel; then visited monthly.
+      else wake = std::clamp(t + tab.fewest_processing[p], t + 1, int{kNever});
     } else {
       // Rejected: decide again at once (apply again, or leave irregularly), so that a
       // pathway's queue does not empty every other month.

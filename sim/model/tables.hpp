@@ -118,6 +118,9 @@ struct MonthTables {
   std::vector<LotteryRule> lottery;         ///< [p]
   std::vector<std::int64_t> pool;           ///< [p]: applications pending at the month's start (agents)
   std::vector<std::int32_t> processing;     ///< [p]
+  /// [p]: the fewest processing months the pathway has at any time of the run (events
+  /// included): an admitted migrant cannot travel sooner, and sleeps until then.
+  std::vector<std::int32_t> fewest_processing;
   std::vector<std::uint8_t> pathway_open;   ///< [p]
   std::vector<std::vector<std::uint8_t>> regularisations;  ///< [l]: open regularisations there
   std::vector<std::uint8_t> regularisation_open;  ///< [l]: any open regularisation there
