@@ -1,6 +1,17 @@
 #include "model/agents.hpp"
 
+#include <sys/mman.h>
+
 namespace migsim {
+
+void advise_huge_pages(void* p, std::size_t bytes) noexcept {
+#ifdef MADV_HUGEPAGE
+  (void)madvise(p, bytes, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
 
 const char* to_string(Status s) {
   switch (s) {

@@ -6,6 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <vector>
 
 namespace migsim {
@@ -33,17 +36,51 @@ inline constexpr std::uint8_t kIrregular = 0x10;   ///< no regular status where 
 inline constexpr std::uint8_t kRejected = 0x20;    ///< lost a pathway lottery since aspiring
 }  // namespace flag
 
+/// madvise(MADV_HUGEPAGE) on [p, p + bytes); errors ignored (agents.cpp).
+void advise_huge_pages(void* p, std::size_t bytes) noexcept;
+
+/// Allocator of the agent arrays: blocks of 2 MiB or more are aligned to 2 MiB and marked
+/// MADV_HUGEPAGE before anything touches them, so that where transparent huge pages are
+/// enabled "on madvise" (Debian's default) the kernel backs them with 2 MiB pages: one page
+/// fault instead of 512 (first touches cost 6-13 us per 4 KiB page on the benchmark machine;
+/// docs/performance.md). A hint only: where it is refused, memory is as usual.
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+  static constexpr std::size_t kHuge = std::size_t{2} << 20;
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < kHuge) return std::allocator<T>{}.allocate(n);
+    const std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
+    void* p = std::aligned_alloc(kHuge, rounded);
+    if (!p) throw std::bad_alloc();
+    advise_huge_pages(p, rounded);
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (n * sizeof(T) < kHuge) std::allocator<T>{}.deallocate(p, n);
+    else std::free(p);
+  }
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
+};
+
+template <class T>
+using AgentArray = std::vector<T, HugePageAllocator<T>>;
+
 struct Agents {
-  std::vector<std::uint32_t> id;          ///< unique, assigned in a fixed order; keys the RNG
-  std::vector<std::uint8_t> origin;       ///< country of birth (or the rest of the world)
-  std::vector<std::uint8_t> location;     ///< country where the agent is
-  std::vector<std::uint8_t> destination;  ///< intended destination, or kNone
-  std::vector<std::uint8_t> status;       ///< Status
-  std::vector<std::uint8_t> flags;        ///< sector, employed, irregular, rejected bits
-  std::vector<std::uint8_t> pathway;      ///< pathway applied to / admitted on, or kNone
-  std::vector<std::int16_t> since;        ///< month (from the start) the status began
-  std::vector<std::int16_t> job_since;    ///< month the employment state last changed
-  std::vector<std::int16_t> wake;         ///< settled migrants: next month an event may happen (clock.hpp)
+  AgentArray<std::uint32_t> id;          ///< unique, assigned in a fixed order; keys the RNG
+  AgentArray<std::uint8_t> origin;       ///< country of birth (or the rest of the world)
+  AgentArray<std::uint8_t> location;     ///< country where the agent is
+  AgentArray<std::uint8_t> destination;  ///< intended destination, or kNone
+  AgentArray<std::uint8_t> status;       ///< Status
+  AgentArray<std::uint8_t> flags;        ///< sector, employed, irregular, rejected bits
+  AgentArray<std::uint8_t> pathway;      ///< pathway applied to / admitted on, or kNone
+  AgentArray<std::int16_t> since;        ///< month (from the start) the status began
+  AgentArray<std::int16_t> job_since;    ///< month the employment state last changed
+  AgentArray<std::int16_t> wake;         ///< settled migrants: next month an event may happen (clock.hpp)
 
   /// Bytes of state per agent (the sum of the field sizes above).
   static constexpr std::size_t kBytesPerAgent = 4 + 6 * 1 + 3 * 2;
