@@ -40,7 +40,8 @@ void Recorder::reserve(const MonthResult& r, const CounterLayout& L) {
   const std::size_t O = L.origins, C = L.countries, S = L.sectors, P = L.pathways, R = L.routes;
   const std::size_t per_month[kIntSeries] = {O * C * 6, O * C * kArrivalKinds, P, P, P, P, R, R, R, C * S, C * S,
                                              C * S, O * C, O * C, C, C, r.new_movers.size(), O, 1};
-  const std::size_t months = static_cast<std::size_t>(std::max(1, s_.months()));
+  // The scenario's months, at least one more than recorded so far.
+  const std::size_t months = static_cast<std::size_t>(std::max(months_ + 1, s_.months()));
   for (int k = 0; k < kIntSeries; ++k) ints_[k].reserve(per_month[k] * months);
   floats_[kVacancies].reserve(r.vacancies.size() * months);
 }
@@ -49,7 +50,11 @@ void Recorder::add(const MonthResult& r, const CounterLayout& L) {
   const std::int64_t ppa = s_.people_per_agent;
   const int O = L.origins, C = L.countries, S = L.sectors, P = L.pathways, R = L.routes;
   const auto& c = r.counts;
-  if (months_ == 0) reserve(r, L);
+  // Room for the rest of the run (first month, or first after a resume): nothing below
+  // reallocates, and nothing can throw inside the parallel sections.
+  if (ints_[kStock].capacity() < ints_[kStock].size() + static_cast<std::size_t>(O) * C * 6 ||
+      ints_[kArrivals].capacity() < ints_[kArrivals].size() + static_cast<std::size_t>(O) * C * kArrivalKinds)
+    reserve(r, L);
   auto append = [&](IntSeries k, std::size_t from, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) ints_[k].push_back(c[from + i] * ppa);
   };

@@ -80,7 +80,7 @@ struct Agents {
   AgentArray<std::uint8_t> pathway;      ///< pathway applied to / admitted on, or kNone
   AgentArray<std::int16_t> since;        ///< month (from the start) the status began
   AgentArray<std::int16_t> job_since;    ///< month the employment state last changed
-  AgentArray<std::int16_t> wake;         ///< settled migrants: next month an event may happen (clock.hpp)
+  AgentArray<std::int16_t> wake;         ///< settled: next month an event may happen (clock.hpp); waiting: earliest month to travel
 
   /// Bytes of state per agent (the sum of the field sizes above).
   static constexpr std::size_t kBytesPerAgent = 4 + 6 * 1 + 3 * 2;

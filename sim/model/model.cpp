@@ -256,13 +256,15 @@ const MonthResult& Model::step() {
   sum.push_back(0);
   tickets_.clear();
   // Free slots in increasing order: each thread's list is (the pass hands each thread its
-  // blocks in increasing order); they are merged one after the other with those still free.
+  // blocks in increasing order, schedule monotonic); they are merged one after the other
+  // with those still free.
   for (std::size_t th = 0; th < thread_counts_.size(); ++th) {
     const auto& c = thread_counts_[th];
     for (std::size_t k = 0; k < layout_.total; ++k) sum[k] += c[k];
     tickets_.insert(tickets_.end(), thread_tickets_[th].begin(), thread_tickets_[th].end());
     const auto before = static_cast<std::ptrdiff_t>(free_.size());
     free_.insert(free_.end(), thread_free_[th].begin(), thread_free_[th].end());
+    if (!std::is_sorted(free_.begin() + before, free_.end())) std::sort(free_.begin() + before, free_.end());
     std::inplace_merge(free_.begin(), free_.begin() + before, free_.end());
     sum[layout_.total] += static_cast<std::int64_t>(thread_free_[th].size());
   }

@@ -528,10 +528,10 @@ void Model::agent_pass() {
     const std::int16_t* __restrict since = agents_.since.data();
     const std::int16_t* __restrict job_since = agents_.job_since.data();
     // Blocks in runs of 16 (4,096 agents) handed out as threads come free: new agents sit at
-    // the end of the arrays and are busier, and a shared host slows one vCPU or the other;
-    // each thread still gets its runs in increasing order, which the free list relies on
-    // (Model::step). The results do not depend on who runs which block.
-#pragma omp for schedule(dynamic, 16)
+    // the end of the arrays and are busier, and a shared host slows one vCPU or the other.
+    // Monotonic: each thread gets its runs in increasing order, so its list of freed slots is
+    // sorted (Model::step merges them). The results do not depend on who runs which block.
+#pragma omp for schedule(monotonic : dynamic, 16)
     for (std::size_t b = 0; b < blocks; ++b) {
       const std::size_t first = b * kBlock, n = std::min(kBlock, N - first);
       // The next block's ids, which the screen does not read: each of its busy agents needs

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace migsim::output {
@@ -40,6 +41,8 @@ class Deflater {
   /// (docs/performance.md). zlib's output does not depend on how its input is sliced.
   std::vector<unsigned char> chunk(const ChunkSource& src, std::size_t j) {
     if (src.deflate <= 0) throw std::runtime_error("filter_chunks: deflate level must be 1..9");
+    if (src.element == 0 || src.row_bytes % src.element != 0)
+      throw std::runtime_error("filter_chunks: rows must hold whole elements");
     const std::size_t chunk_bytes = src.chunk_rows * src.row_bytes;
     const std::size_t first = j * src.chunk_rows;
     const std::size_t have = std::min(src.rows - first, src.chunk_rows) * src.row_bytes;
@@ -126,7 +129,7 @@ std::vector<std::vector<std::vector<unsigned char>>> filter_chunks(const std::ve
     return sources[a.first].chunk_rows * sources[a.first].row_bytes >
            sources[b.first].chunk_rows * sources[b.first].row_bytes;
   });
-  bool failed = false;
+  std::string failure;  // the first failure's message, if any
 #pragma omp parallel
   {
     Deflater d;
@@ -134,13 +137,13 @@ std::vector<std::vector<std::vector<unsigned char>>> filter_chunks(const std::ve
     for (std::size_t k = 0; k < jobs.size(); ++k) {
       try {
         result[jobs[k].first][jobs[k].second] = d.chunk(sources[jobs[k].first], jobs[k].second);
-      } catch (const std::exception&) {
-#pragma omp atomic write
-        failed = true;
+      } catch (const std::exception& e) {
+#pragma omp critical(migsim_filter_chunks)
+        if (failure.empty()) failure = e.what();
       }
     }
   }
-  if (failed) throw std::runtime_error("zlib failed");
+  if (!failure.empty()) throw std::runtime_error(failure);
   return result;
 }
 

@@ -66,6 +66,7 @@ TEST_CASE("shuffle_bytes puts byte b of element i at b * n + i") {
 
 TEST_CASE("filtered chunks are the bytes HDF5's shuffle and deflate filters store, at any thread count") {
   TempDir dir;
+  const int threads_before = omp_get_max_threads();
   // Counts like the model's: mostly small, some zeros, a few large; 25 rows in chunks of 12,
   // so that the last chunk reaches past the data and is padded.
   std::mt19937_64 gen(7);
@@ -99,5 +100,42 @@ TEST_CASE("filtered chunks are the bytes HDF5's shuffle and deflate filters stor
       CHECK(got[2] == want_days);
     }
   }
-  omp_set_num_threads(omp_get_num_procs());
+  omp_set_num_threads(threads_before);
+}
+
+TEST_CASE("filtered chunks match HDF5's across zlib slices: chunks of many 16 KiB slices, bytes and a padded end") {
+  TempDir dir;
+  const int threads_before = omp_get_max_threads();
+  std::mt19937_64 gen(11);
+  // int64 rows of 700 values (5,600 bytes): chunks of 12 rows are 67,200 bytes, 4.1 slices, so
+  // shuffle planes (8,400 bytes each) cross slice boundaries; 29 rows leave a last chunk of 5
+  // rows padded over several slices. int8 rows of 5,000 bytes (shuffle is a no-op for them).
+  const hsize_t rows = 29, cols = 700, byte_cols = 5000, chunk_rows = 12;
+  std::vector<std::int64_t> counts(rows * cols);
+  for (auto& c : counts) c = gen() % 4 == 0 ? 0 : static_cast<std::int64_t>(gen() % 100000);
+  std::vector<std::int8_t> bytes(rows * byte_cols);
+  for (auto& b : bytes) b = static_cast<std::int8_t>(gen() % 7 == 0 ? static_cast<int>(gen() % 256) - 128 : 0);
+  const std::string path = (dir.path / "ref.h5").string();
+  const auto want_counts = hdf5_chunks(path, counts, H5T_NATIVE_INT64, rows, cols, chunk_rows, true, 2);
+  const auto want_bytes = hdf5_chunks(path, bytes, H5T_NATIVE_INT8, rows, byte_cols, chunk_rows, true, 2);
+  REQUIRE(want_counts.size() == 3);
+  std::vector<ChunkSource> sources(2);
+  sources[0] = {reinterpret_cast<const unsigned char*>(counts.data()), rows, cols * 8, chunk_rows, 8, true, 2};
+  sources[1] = {reinterpret_cast<const unsigned char*>(bytes.data()), rows, byte_cols, chunk_rows, 1, true, 2};
+  for (const int threads : {1, 2}) {
+    CAPTURE(threads);
+    omp_set_num_threads(threads);
+    const auto got = filter_chunks(sources);
+    CHECK(got[0] == want_counts);
+    CHECK(got[1] == want_bytes);
+  }
+  omp_set_num_threads(threads_before);
+}
+
+TEST_CASE("filter_chunks refuses sources it cannot filter as HDF5 would") {
+  std::vector<std::int64_t> x(24, 1);
+  std::vector<ChunkSource> no_level = {{reinterpret_cast<const unsigned char*>(x.data()), 3, 64, 2, 8, true, 0}};
+  CHECK_THROWS(filter_chunks(no_level));
+  std::vector<ChunkSource> split = {{reinterpret_cast<const unsigned char*>(x.data()), 3, 60, 2, 8, true, 2}};
+  CHECK_THROWS(filter_chunks(split));
 }
