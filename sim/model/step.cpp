@@ -477,9 +477,12 @@ void Model::agent_pass() {
   thread_tickets_.resize(threads);
   thread_free_.resize(threads);
   const std::size_t N = agents_.size();
-#pragma omp parallel
+  int team = threads;  // the team the runtime gives (fewer than asked with OMP_DYNAMIC)
+#pragma omp parallel num_threads(threads)
   {
     const int th = omp_get_thread_num();
+#pragma omp single nowait
+    team = omp_get_num_threads();
     auto& counts = thread_counts_[th];
     counts.assign(layout_.total, 0);
     thread_tickets_[th].clear();
@@ -581,8 +584,9 @@ void Model::agent_pass() {
       }
     }
   }
-  // Threads beyond the current team (after a change of thread count) hold nothing.
-  for (int th = omp_get_max_threads(); th < static_cast<int>(thread_counts_.size()); ++th) {
+  // Threads beyond this month's team (a smaller team, or a change of thread count) hold
+  // nothing: their lists from an earlier month must not be counted again.
+  for (int th = team; th < static_cast<int>(thread_counts_.size()); ++th) {
     thread_counts_[th].assign(layout_.total, 0);
     thread_tickets_[th].clear();
     thread_free_[th].clear();

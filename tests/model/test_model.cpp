@@ -109,6 +109,30 @@ TEST_CASE("the same scenario and seed give the same counts at 1, 2 and 4 threads
   omp_set_num_threads(2);
 }
 
+TEST_CASE("a team smaller than the threads asked for (OMP_DYNAMIC) gives the same counts") {
+  // With dynamic adjustment the runtime may run fewer threads than omp_get_max_threads();
+  // the slots of threads left out must not be summed (they once were read past their end).
+  const std::string yaml = busy_yaml(12);
+  Run one(yaml, -1, 1);
+  const int asked = 4 * omp_get_num_procs();
+  omp_set_dynamic(1);
+  int team = 0;
+  omp_set_num_threads(asked);
+#pragma omp parallel
+  {
+#pragma omp single
+    team = omp_get_num_threads();
+  }
+  REQUIRE(team < asked);  // precondition: the runtime does shrink the team here
+  Run many(yaml, -1, asked);
+  omp_set_dynamic(0);
+  omp_set_num_threads(2);
+  for (std::size_t t = 0; t < one.months.size(); ++t) {
+    CAPTURE(t);
+    CHECK(one.months[t].counts == many.months[t].counts);
+  }
+}
+
 TEST_CASE("seeds: the same seed repeats, another seed differs") {
   const std::string yaml = busy_yaml(6);
   Run a(yaml, -1, 0, 1), b(yaml, -1, 0, 1), c(yaml, -1, 0, 2);
