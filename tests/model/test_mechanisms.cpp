@@ -91,6 +91,25 @@ TEST_CASE("mechanism 4: a capped pathway admits exactly min(quota, pending appli
                                                      r.at(11, L.labour_at(CCC, 0, 0, 0)) + r.at(11, L.labour_at(CCC, 1, 0, 0)));
 }
 
+TEST_CASE("mechanism 4: admitted applicants travel as soon as processing ends, when an event shortens it") {
+  // Processing of 6 months, cut to 1 from 2020-04 (t = 3): those admitted at t = 1 travel at
+  // t = 3 (3 - 1 >= 1), not at t = 7, though they were admitted under the longer processing.
+  Run r(base_yaml(10) + quiet_behaviour("move_rate: 5.0e-5, gain_weight: 0, access_weight: 0, give_up_months: 100") + R"(pathways:
+  - {name: visa, country: CCC, kind: labour_visa, origins: [AAA], quota: 50, processing_months: 6}
+events:
+  - {date: 2020-04, pathway: visa, set: {processing_months: 1}}
+)");
+  const auto& L = r.L();
+  REQUIRE(r.at(1, L.admissions) == 50);
+  CHECK(r.at(2, L.arrivals_at(AAA, CCC, 0)) == 0);
+  // Admitted at t = 1 and t = 2 travel at t = 3; from then on, a month after admission.
+  CHECK(r.at(3, L.arrivals_at(AAA, CCC, 0)) == r.at(1, L.admissions) + r.at(2, L.admissions));
+  for (int t = 4; t < 10; ++t) {
+    CAPTURE(t);
+    CHECK(r.at(t, L.arrivals_at(AAA, CCC, 0)) == r.at(t - 1, L.admissions));
+  }
+}
+
 TEST_CASE("mechanism 4: the lottery picks applicants uniformly, not by id") {
   // Month 0's aspirants all apply; in month 1 the lottery admits 200 of them, who travel at
   // once (no processing). If the lottery were uniform, the admitted are split between the
