@@ -99,6 +99,18 @@ std::size_t compact_busy(const std::uint8_t* __restrict busy, std::size_t n, std
   return m;
 }
 
+/// Whether a migrant runs on its event clock this month (sleeps until its `wake`): settled;
+/// if irregular, with no application pending and no regularisation open where it is; and
+/// employed, or unemployed in a group whose hiring bound was not raised this month. The
+/// agent's month and the pass's filter both ask this; screen() computes a conservative
+/// version of it without branches.
+bool runs_on_clock(int st, int fl, int p, int l, const std::uint8_t* reg_open, const UnemployedClocks& unemployed,
+                   int sectors) {
+  const int irregular = st == kIrregular ? 1 : 0;
+  return (st == kRegular || st == kIrregular) && (st == kRegular || (!reg_open[l] && p == kNone)) &&
+         ((fl & flag::kEmployed) || !unemployed.raised[unemployed.group(l, fl & flag::kSectorMask, irregular, sectors)]);
+}
+
 /// One agent's month. Works on a copy of the agent's fields and writes back what changed.
 struct AgentMonth {
   const Scenario& s;
@@ -145,14 +157,7 @@ struct AgentMonth {
     return unemployed.group(l, fl & flag::kSectorMask, irregular, S);
   }
 
-  /// A settled migrant with nothing pending runs on its event clock: if employed, always;
-  /// if unemployed, unless its group's hiring bound is raised this month.
-  bool on_clock() const {
-    const int irregular = st == kIrregular ? 1 : 0;
-    return (st == kRegular || st == kIrregular) &&
-           ((fl & flag::kEmployed) || !unemployed.raised[unemployed_group(irregular)]) &&
-           (st == kRegular || (!tab.regularisation_open[l] && p == kNone));
-  }
+  bool on_clock() const { return runs_on_clock(st, fl, p, l, tab.regularisation_open.data(), unemployed, S); }
 
   bool admitted(int pathway) const {
     const LotteryRule& r = tab.lottery[pathway];
@@ -550,18 +555,13 @@ void Model::agent_pass() {
       // set bytes mispredicted its exits, see docs/performance.md).
       std::size_t m = compact_busy(busy, n, busy_index);
       // Months with many regularisations open or some hiring bounds raised: the screen kept
-      // agents that may still sleep; let them go (a pass over the busy agents only). Asleep:
-      // settled with nothing pending, clock not due, not irregular where a regularisation is
-      // open, and employed or of a group whose bound holds (AgentMonth::on_clock).
+      // agents that may still sleep; let them go (a pass over the busy agents only).
       if (check_irregular || some_raised) {
         std::size_t kept = 0;
         for (std::size_t j = 0; j < m; ++j) {
           const std::size_t k = busy_index[j], i = first + k;
-          const bool sleeps = (st[k] == kRegular || st[k] == kIrregular) && wk[k] > t && pw[k] == kNone &&
-                              (st[k] == kRegular || !reg_open[location[i]]) &&
-                              ((fl[k] & flag::kEmployed) ||
-                               !raised[unemployed_.group(location[i], fl[k] & flag::kSectorMask,
-                                                         st[k] == kIrregular ? 1 : 0, S)]);
+          const bool sleeps =
+              wk[k] > t && runs_on_clock(st[k], fl[k], pw[k], location[i], reg_open, unemployed_, S);
           if (!sleeps) busy_index[kept++] = static_cast<std::uint16_t>(k);
         }
         m = kept;
