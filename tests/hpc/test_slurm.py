@@ -74,18 +74,21 @@ def test_time_limit_warning_checkpoints_requeues_and_resumes(slurm, tmp_path):
     assert wait_for("progress:"), log.read_text() if log.exists() else "no log"
     subprocess.run(["scancel", "--batch", "--signal=USR1", jid], check=True)
     assert wait_for("requeueing job"), log.read_text()
-    # A requeued job waits a while before it may start again; let it start now. Asked again
-    # every few seconds while it is pending: a single request made as the requeue was still
-    # settling was once overtaken by the requeue's own start time (the job then sat pending
-    # past the test's wait).
+    # A requeued job waits a while (about two minutes) before it may start again; let it start
+    # sooner, but not at once: started within a second of the requeue, slurmd may still hold
+    # the killed first run ("Job credential revoked", "already killed, do not launch batch
+    # job" in its logs) and the job then ends instead of starting (seen twice in CI). So once
+    # the job has been pending for 5 s, ask again every 5 s while it stays pending.
     deadline = time.time() + 240
+    pending_since = None
     nudged = 0.0
     while time.time() < deadline and not (log.exists() and "wrote " in log.read_text()):
-        if time.time() - nudged > 3:
-            state = subprocess.run(["squeue", "-h", "-j", jid, "-o", "%T"], capture_output=True, text=True).stdout.strip()
-            if state == "PENDING":
+        state = subprocess.run(["squeue", "-h", "-j", jid, "-o", "%T"], capture_output=True, text=True).stdout.strip()
+        if state == "PENDING":
+            pending_since = pending_since or time.time()
+            if time.time() - pending_since >= 5 and time.time() - nudged >= 5:
                 subprocess.run(["scontrol", "update", f"jobid={jid}", "starttime=now"], capture_output=True)
-            nudged = time.time()
+                nudged = time.time()
         time.sleep(0.5)
     assert wait_for("wrote ", timeout=1), log.read_text()
     text = log.read_text()
