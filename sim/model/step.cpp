@@ -535,11 +535,15 @@ void Model::agent_pass() {
     const std::uint8_t* __restrict origin = agents_.origin.data();
     const std::int16_t* __restrict since = agents_.since.data();
     const std::int16_t* __restrict job_since = agents_.job_since.data();
-    // Blocks in runs of 16 (4,096 agents) handed out as threads come free: new agents sit at
-    // the end of the arrays and are busier, and a shared host slows one vCPU or the other.
+    // Blocks handed out as threads come free, in runs that start large (half of what is left
+    // divided among the threads) and shrink to 16 blocks (4,096 agents) at the end: new agents
+    // sit at the end of the arrays and are busier, and a shared host slows one vCPU or the
+    // other. Runs of 16 blocks throughout made the 10M pass with 2 threads 13% slower
+    // (docs/performance.md); likely because each new run restarts the thread's streams
+    // through a dozen arrays, and the hardware prefetchers with them.
     // Monotonic: each thread gets its runs in increasing order, so its list of freed slots is
     // sorted (Model::step merges them). The results do not depend on who runs which block.
-#pragma omp for schedule(monotonic : dynamic, 16)
+#pragma omp for schedule(monotonic : guided, 16)
     for (std::size_t b = 0; b < blocks; ++b) {
       const std::size_t first = b * kBlock, n = std::min(kBlock, N - first);
       // The next block's ids, which the screen does not read: each of its busy agents needs
