@@ -1,6 +1,5 @@
 #include "engine/recorder.hpp"
 
-#include <omp.h>
 #include <unistd.h>
 
 #include <H5public.h>
@@ -44,6 +43,9 @@ void Recorder::reserve(const MonthResult& r, const CounterLayout& L) {
   const std::size_t months = static_cast<std::size_t>(std::max(months_ + 1, s_.months()));
   for (int k = 0; k < kIntSeries; ++k) ints_[k].reserve(per_month[k] * months);
   floats_[kVacancies].reserve(r.vacancies.size() * months);
+  // Mapped now in one call each rather than page by page as the months fill them.
+  for (auto& v : ints_) prefault(v.data() + v.size(), (v.capacity() - v.size()) * sizeof(std::int64_t));
+  for (auto& v : floats_) prefault(v.data() + v.size(), (v.capacity() - v.size()) * sizeof(double));
 }
 
 void Recorder::add(const MonthResult& r, const CounterLayout& L) {
@@ -51,22 +53,15 @@ void Recorder::add(const MonthResult& r, const CounterLayout& L) {
   const int O = L.origins, C = L.countries, S = L.sectors, P = L.pathways, R = L.routes;
   const auto& c = r.counts;
   // Room for the rest of the run (first month, or first after a resume): nothing below
-  // reallocates, and nothing can throw inside the parallel sections.
+  // reallocates.
   if (ints_[kStock].capacity() < ints_[kStock].size() + static_cast<std::size_t>(O) * C * 6 ||
       ints_[kArrivals].capacity() < ints_[kArrivals].size() + static_cast<std::size_t>(O) * C * kArrivalKinds)
     reserve(r, L);
   auto append = [&](IntSeries k, std::size_t from, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) ints_[k].push_back(c[from + i] * ppa);
   };
-  // The two largest series on two threads: most of the cost is first touches of the
-  // reserved memory (page faults), which proceed in parallel.
-#pragma omp parallel sections num_threads(std::min(2, omp_get_max_threads()))
-  {
-#pragma omp section
-    append(kStock, L.stock, static_cast<std::size_t>(O) * C * 6);
-#pragma omp section
-    append(kArrivals, L.arrivals, static_cast<std::size_t>(O) * C * kArrivalKinds);
-  }
+  append(kStock, L.stock, static_cast<std::size_t>(O) * C * 6);
+  append(kArrivals, L.arrivals, static_cast<std::size_t>(O) * C * kArrivalKinds);
   append(kApplications, L.applications, P);
   append(kAdmissions, L.admissions, P);
   for (int p = 0; p < P; ++p) {

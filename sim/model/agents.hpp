@@ -38,9 +38,14 @@ inline constexpr std::uint8_t kRejected = 0x20;    ///< lost a pathway lottery s
 
 /// madvise(MADV_HUGEPAGE) on [p, p + bytes); errors ignored (agents.cpp).
 void advise_huge_pages(void* p, std::size_t bytes) noexcept;
+/// Asks the kernel to map the whole pages of [p, p + bytes) now, in one call, rather than one
+/// page fault at a time as they are first written (about half the cost per page on the
+/// benchmark VM, docs/performance.md). Best effort: a kernel without MADV_POPULATE_WRITE
+/// (before Linux 5.14) leaves them to fault as usual.
+void prefault(void* p, std::size_t bytes) noexcept;
 
-/// Allocator of the agent arrays: blocks of 2 MiB or more are aligned to 2 MiB and marked
-/// MADV_HUGEPAGE before anything touches them, so that where transparent huge pages are
+/// Allocator of the agent arrays and the largest tables: blocks of 1 MiB or more are rounded
+/// up to whole 2 MiB, aligned to 2 MiB and marked MADV_HUGEPAGE before anything touches them, so that where transparent huge pages are
 /// enabled "on madvise" (Debian's default) the kernel backs them with 2 MiB pages: one page
 /// fault instead of 512 (first touches cost 6-13 us per 4 KiB page on the benchmark machine;
 /// docs/performance.md). A hint only: where it is refused, memory is as usual.
@@ -53,7 +58,7 @@ struct HugePageAllocator {
   HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
   T* allocate(std::size_t n) {
     const std::size_t bytes = n * sizeof(T);
-    if (bytes < kHuge) return std::allocator<T>{}.allocate(n);
+    if (bytes < kHuge / 2) return std::allocator<T>{}.allocate(n);
     const std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
     void* p = std::aligned_alloc(kHuge, rounded);
     if (!p) throw std::bad_alloc();
@@ -61,14 +66,16 @@ struct HugePageAllocator {
     return static_cast<T*>(p);
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    if (n * sizeof(T) < kHuge) std::allocator<T>{}.deallocate(p, n);
+    if (n * sizeof(T) < kHuge / 2) std::allocator<T>{}.deallocate(p, n);
     else std::free(p);
   }
   friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
 };
 
 template <class T>
-using AgentArray = std::vector<T, HugePageAllocator<T>>;
+using HugeArray = std::vector<T, HugePageAllocator<T>>;
+template <class T>
+using AgentArray = HugeArray<T>;
 
 struct Agents {
   AgentArray<std::uint32_t> id;          ///< unique, assigned in a fixed order; keys the RNG
