@@ -115,19 +115,28 @@ TEST_CASE("filtered chunks match HDF5's across zlib slices: chunks of many 16 Ki
   for (auto& c : counts) c = gen() % 4 == 0 ? 0 : static_cast<std::int64_t>(gen() % 100000);
   std::vector<std::int8_t> bytes(rows * byte_cols);
   for (auto& b : bytes) b = static_cast<std::int8_t>(gen() % 7 == 0 ? static_cast<int>(gen() % 256) - 128 : 0);
+  // Random 64-bit words do not compress: each chunk's stream (about 150 KB) outgrows the
+  // Deflater's first output space (16 KiB) several times over.
+  const hsize_t noise_cols = 1600;
+  std::vector<std::uint64_t> noise(rows * noise_cols);
+  for (auto& x : noise) x = gen();
   const std::string path = (dir.path / "ref.h5").string();
   const auto want_counts = hdf5_chunks(path, counts, H5T_NATIVE_INT64, rows, cols, chunk_rows, true, 2);
   const auto want_bytes = hdf5_chunks(path, bytes, H5T_NATIVE_INT8, rows, byte_cols, chunk_rows, true, 2);
+  const auto want_noise = hdf5_chunks(path, noise, H5T_NATIVE_UINT64, rows, noise_cols, chunk_rows, true, 2);
   REQUIRE(want_counts.size() == 3);
-  std::vector<ChunkSource> sources(2);
+  REQUIRE(want_noise[0].size() > 8 * 16384);
+  std::vector<ChunkSource> sources(3);
   sources[0] = {reinterpret_cast<const unsigned char*>(counts.data()), rows, cols * 8, chunk_rows, 8, true, 2};
   sources[1] = {reinterpret_cast<const unsigned char*>(bytes.data()), rows, byte_cols, chunk_rows, 1, true, 2};
+  sources[2] = {reinterpret_cast<const unsigned char*>(noise.data()), rows, noise_cols * 8, chunk_rows, 8, true, 2};
   for (const int threads : {1, 2}) {
     CAPTURE(threads);
     omp_set_num_threads(threads);
     const auto got = filter_chunks(sources);
     CHECK(got[0] == want_counts);
     CHECK(got[1] == want_bytes);
+    CHECK(got[2] == want_noise);
   }
   omp_set_num_threads(threads_before);
 }
