@@ -37,6 +37,43 @@ inline constexpr std::int16_t kDue = INT16_MIN;
 
 using Geometric = boost::random::geometric_distribution<std::int64_t, double>;
 
+/// Clocks redrawn in the monthly pass (month t), computed in batches: the pass queues each
+/// migrant's draw (one 32-bit word) and where its wake goes; the batch computes them kMax at
+/// a time, and the rest when finished, in a loop the compiler vectorises. Each wake equals,
+/// bit for bit, what next_wake() computes from a stream whose next word is that word:
+/// Boost's Geometric(q) takes floor(log(1 - w 2^-32) / log(1 - q)). The batch takes that
+/// ratio with a logarithm of its own (vectorised, relative error about 1e-15), and where the
+/// ratio lies within a tolerance (1e-9, relative) of a whole number, where the two
+/// logarithms could disagree on the floor, it asks the Geometric itself.
+class WakeBatch {
+ public:
+  static constexpr std::size_t kMax = 1024;  ///< a multiple of the vector width
+  explicit WakeBatch(int t) : t_(t) {}
+  /// Queues the wake after month t of a clock with distribution `wait`, whose logarithm
+  /// log(1 - q) is `log_1mp`, drawing word `w`; it is stored at `out` by the time finish()
+  /// returns.
+  void add(std::int16_t* out, std::uint32_t w, const Geometric& wait, double log_1mp) {
+    out_[n_] = out;
+    word_[n_] = w;
+    wait_[n_] = &wait;
+    log_1mp_[n_] = log_1mp;
+    if (++n_ == kMax) finish();
+  }
+  /// Computes and stores every queued wake, and empties the batch.
+  void finish();
+  /// How many wakes, since the batch was made, finish() left to the Geometric (tests).
+  std::size_t exact_draws() const { return exact_; }
+
+ private:
+  int t_;
+  std::size_t n_ = 0, exact_ = 0;
+  std::int16_t* out_[kMax];
+  std::uint32_t word_[kMax];
+  const Geometric* wait_[kMax];
+  double log_1mp_[kMax];
+  double ratio_[kMax];
+};
+
 struct ClockBounds {
   int n = 0;
   double separation = 0;          ///< monthly job-loss probability (constant)
@@ -47,11 +84,15 @@ struct ClockBounds {
   /// [l * 2 + irregular]: months to wait minus one, Geometric(any); built once (its
   /// constructor takes a logarithm).
   std::vector<Geometric> wait;
+  std::vector<double> log_1mp;  ///< [l * 2 + irregular]: log(1 - any), as the Geometric's
 
   /// The month after `t` at which the clock of a migrant of class `at(l, irregular)` next
   /// wakes, drawing from `rs` (the migrant's keyed stream of the month); kNever when
   /// nothing can happen to it.
   std::int16_t next_wake(KeyedStream& rs, int t, std::size_t cls) const;
+  /// The same wake, drawn from the word `w` (the stream's next), stored at `out` now or
+  /// queued in `batch`.
+  void next_wake(WakeBatch& batch, std::int16_t* out, std::uint32_t w, int t, std::size_t cls) const;
 
   /// Bounds from the scenario: behaviour rates and the highest deportation rate each
   /// country has at any time of the run (events included).
@@ -77,12 +118,14 @@ struct UnemployedClocks {
   std::vector<Chance> hire;        ///< [g]: this month's h(t) / H
   std::vector<double> any;         ///< [g]: 1 - (1 - H)(1 - X)
   std::vector<Geometric> wait;     ///< [g]
+  std::vector<double> log_1mp;     ///< [g]: log(1 - any), as the Geometric's
 
   /// Before each month's pass, with its hiring chances `hire_p` (MonthTables::hire_p):
   /// raises the bounds that are exceeded (set all in the first month).
   void update(const ClockBounds& bounds, const std::vector<double>& hire_p, int sectors);
   /// As ClockBounds::next_wake, for group g.
   std::int16_t next_wake(KeyedStream& rs, int t, std::size_t g) const;
+  void next_wake(WakeBatch& batch, std::int16_t* out, std::uint32_t w, int t, std::size_t g) const;
   std::size_t group(int l, int sector, int irregular, int sectors) const {
     return (static_cast<std::size_t>(l) * sectors + sector) * 2 + irregular;
   }

@@ -63,38 +63,44 @@ void Model::create_initial_agents() {
 
   // One block per agent decides its sector (inversion of the shares), legal status,
   // employment and months present; a second, keyed to the month before the start, its clock.
-#pragma omp parallel for schedule(static)
-  for (std::size_t i = 0; i < mine; ++i) {
-    const std::size_t global = me + i * ranks;
-    const auto cell = static_cast<std::size_t>(
-        std::upper_bound(first.begin(), first.end(), static_cast<std::int64_t>(global)) - first.begin() - 1);
-    const StockCell& sc = s.initial_stock[cell];
-    const auto id = static_cast<std::uint32_t>(global);
-    const auto w = random_block(seed_, 0, id, Purpose::InitialAgent);
-    const auto& cdf = sector_cdf[sc.origin < n ? sc.origin : sc.location];
-    const double u = to_unit(w[0]) * cdf.back();
-    int sector = 0;
-    while (sector + 1 < S && !(u < cdf[static_cast<std::size_t>(sector)])) ++sector;
-    const bool irregular = Chance(sc.irregular_share).happens(w[1]);
-    const bool employed = Chance(1.0 - drivers_.unemployment[sc.location]).happens(w[2]);
-    const int present = 1 + static_cast<int>((std::uint64_t{w[3]} * kInitialMaxMonthsPresent) >> 32);
-    agents_.id[i] = id;
-    agents_.origin[i] = static_cast<std::uint8_t>(sc.origin);
-    agents_.location[i] = static_cast<std::uint8_t>(sc.location);
-    agents_.destination[i] = kNone;
-    agents_.status[i] = static_cast<std::uint8_t>(irregular ? Status::Irregular : Status::Regular);
-    agents_.flags[i] = static_cast<std::uint8_t>(sector | (employed ? flag::kEmployed : 0) |
-                                                 (irregular ? flag::kIrregular : 0));
-    agents_.pathway[i] = kNone;
-    agents_.since[i] = static_cast<std::int16_t>(-present);
-    agents_.job_since[i] = static_cast<std::int16_t>(-present);
-    // Employed migrants get an event clock, as if drawn in the month before the start.
-    if (employed) {
-      KeyedStream rs(seed_, static_cast<std::uint32_t>(-1), id, Purpose::Clock);
-      agents_.wake[i] = clock_.next_wake(rs, -1, clock_.at(sc.location, irregular));
-    } else {
-      agents_.wake[i] = kDue;  // the unemployed take the first month's draws, then a clock
+#pragma omp parallel
+  {
+    WakeBatch wakes(-1);
+#pragma omp for schedule(static)
+    for (std::size_t i = 0; i < mine; ++i) {
+      const std::size_t global = me + i * ranks;
+      const auto cell = static_cast<std::size_t>(
+          std::upper_bound(first.begin(), first.end(), static_cast<std::int64_t>(global)) - first.begin() - 1);
+      const StockCell& sc = s.initial_stock[cell];
+      const auto id = static_cast<std::uint32_t>(global);
+      const auto w = random_block(seed_, 0, id, Purpose::InitialAgent);
+      const auto& cdf = sector_cdf[sc.origin < n ? sc.origin : sc.location];
+      const double u = to_unit(w[0]) * cdf.back();
+      int sector = 0;
+      while (sector + 1 < S && !(u < cdf[static_cast<std::size_t>(sector)])) ++sector;
+      const bool irregular = Chance(sc.irregular_share).happens(w[1]);
+      const bool employed = Chance(1.0 - drivers_.unemployment[sc.location]).happens(w[2]);
+      const int present = 1 + static_cast<int>((std::uint64_t{w[3]} * kInitialMaxMonthsPresent) >> 32);
+      agents_.id[i] = id;
+      agents_.origin[i] = static_cast<std::uint8_t>(sc.origin);
+      agents_.location[i] = static_cast<std::uint8_t>(sc.location);
+      agents_.destination[i] = kNone;
+      agents_.status[i] = static_cast<std::uint8_t>(irregular ? Status::Irregular : Status::Regular);
+      agents_.flags[i] = static_cast<std::uint8_t>(sector | (employed ? flag::kEmployed : 0) |
+                                                   (irregular ? flag::kIrregular : 0));
+      agents_.pathway[i] = kNone;
+      agents_.since[i] = static_cast<std::int16_t>(-present);
+      agents_.job_since[i] = static_cast<std::int16_t>(-present);
+      // Employed migrants get an event clock, as if drawn in the month before the start: the
+      // first word of that month's Clock stream (clock.hpp, WakeBatch).
+      if (employed) {
+        const std::uint32_t word = random_block(seed_, static_cast<std::uint32_t>(-1), id, Purpose::Clock)[0];
+        clock_.next_wake(wakes, &agents_.wake[i], word, -1, clock_.at(sc.location, irregular));
+      } else {
+        agents_.wake[i] = kDue;  // the unemployed take the first month's draws, then a clock
+      }
     }
+    wakes.finish();
   }
   next_id_ = static_cast<std::uint32_t>(total);
   live_ = static_cast<std::int64_t>(total);

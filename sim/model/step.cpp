@@ -123,6 +123,7 @@ struct AgentMonth {
   std::int64_t* c;  // this thread's counters
   std::vector<Ticket>& tickets;
   std::vector<std::uint32_t>& freed;
+  WakeBatch& wakes;
   std::uint64_t seed;
   int t, n, S, long_months, give_up_months;
 
@@ -140,17 +141,16 @@ struct AgentMonth {
     return words;
   }
 
-  /// The Settled block's word 3 and the stream after it, or this month's Clock stream.
-  KeyedStream clock_stream() const {
-    if (have_words) return KeyedStream(seed, static_cast<std::uint32_t>(t), id, Purpose::Settled, words, 3);
-    return KeyedStream(seed, static_cast<std::uint32_t>(t), id, Purpose::Clock);
-  }
-
-  std::int16_t redraw_clock() const {
+  /// A fresh clock for the migrant, stored at `out` now or queued in `wakes` (the pass
+  /// finishes the block's queue after its agents). Its draw is the next word of the Settled
+  /// block's stream (word 3), or the first of this month's Clock stream: a geometric wait
+  /// takes one word.
+  void redraw_clock(std::int16_t* out) const {
     const int irregular = st == kIrregular ? 1 : 0;
-    KeyedStream rs = clock_stream();
-    if (fl & flag::kEmployed) return clock.next_wake(rs, t, clock.at(l, irregular));
-    return unemployed.next_wake(rs, t, unemployed_group(irregular));
+    const std::uint32_t w =
+        have_words ? words[3] : random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Clock)[0];
+    if (fl & flag::kEmployed) clock.next_wake(wakes, out, w, t, clock.at(l, irregular));
+    else unemployed.next_wake(wakes, out, w, t, unemployed_group(irregular));
   }
 
   std::size_t unemployed_group(int irregular) const {
@@ -433,10 +433,6 @@ struct AgentMonth {
         }
         break;
     }
-    // Whoever ends the month settled gets a fresh clock with this month's bounds (the
-    // geometric distribution is memoryless, so redrawing is exact).
-    if (st == kRegular || st == kIrregular) wake = redraw_clock();
-
     // Count the change of state.
     if (st != st0 || l != l0) {
       --c[L.stock_at(o, l0, st0)];
@@ -466,6 +462,9 @@ struct AgentMonth {
     a.since[i] = static_cast<std::int16_t>(since);
     a.job_since[i] = static_cast<std::int16_t>(job_since);
     a.wake[i] = static_cast<std::int16_t>(wake);
+    // Whoever ends the month settled gets a fresh clock with this month's bounds (the
+    // geometric distribution is memoryless, so redrawing is exact).
+    if (st == kRegular || st == kIrregular) redraw_clock(&a.wake[i]);
     // A pending application takes part in next month's lottery.
     if (st == kApplied || (st == kIrregular && p != kNone)) {
       tickets.push_back(Ticket{lottery_ticket(seed, static_cast<std::uint32_t>(t + 1), id), id,
@@ -492,8 +491,9 @@ void Model::agent_pass() {
     counts.assign(layout_.total, 0);
     thread_tickets_[th].clear();
     thread_free_[th].clear();
+    WakeBatch wakes(t_);
     AgentMonth am{scenario_, tables_, clock_, unemployed_, routes_, policy_, layout_, counts.data(), thread_tickets_[th],
-                  thread_free_[th], seed_, t_, scenario_.n_countries(), scenario_.n_sectors(),
+                  thread_free_[th], wakes, seed_, t_, scenario_.n_countries(), scenario_.n_sectors(),
                   scenario_.behaviour.long_unemployment_months, scenario_.behaviour.give_up_months,
                   0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     // Most agents are employed migrants whose event clock sleeps through the month. Each
@@ -587,6 +587,7 @@ void Model::agent_pass() {
         am.run(agents_, i, status[i] >= kRegular ? &w : nullptr);  // only settled agents use it
       }
     }
+    wakes.finish();  // the fresh clocks still queued
   }
   // Threads beyond this month's team (a smaller team, or a change of thread count) hold
   // nothing: their lists from an earlier month must not be counted again.
