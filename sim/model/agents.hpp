@@ -45,10 +45,11 @@ void advise_huge_pages(void* p, std::size_t bytes) noexcept;
 void prefault(void* p, std::size_t bytes) noexcept;
 
 /// Allocator of the agent arrays and the largest tables: blocks of 1 MiB or more are rounded
-/// up to whole 2 MiB, aligned to 2 MiB and marked MADV_HUGEPAGE before anything touches them, so that where transparent huge pages are
-/// enabled "on madvise" (Debian's default) the kernel backs them with 2 MiB pages: one page
-/// fault instead of 512 (first touches cost 6-13 us per 4 KiB page on the benchmark machine;
-/// docs/performance.md). A hint only: where it is refused, memory is as usual.
+/// up to whole 2 MiB, aligned to 2 MiB and marked MADV_HUGEPAGE before anything touches
+/// them, so that where transparent huge pages are enabled "on madvise" (Debian's default)
+/// the kernel backs them with 2 MiB pages: one page fault instead of 512 (first touches cost
+/// 6-16 us per 4 KiB page on the benchmark machine; docs/performance.md). A hint only: where
+/// it is refused, memory is as usual.
 template <class T>
 struct HugePageAllocator {
   using value_type = T;

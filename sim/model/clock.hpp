@@ -20,6 +20,7 @@
 /// clocks with the new bound.
 
 #include <boost/random/geometric_distribution.hpp>
+#include <cassert>
 #include <cstdint>
 #include <vector>
 
@@ -49,7 +50,12 @@ class WakeBatch {
  public:
   static constexpr std::size_t kMax = 1024;  ///< a multiple of the vector width
   explicit WakeBatch(int t) : t_(t) {}
-  /// Queues the wake after month t of a clock with distribution `wait`, whose logarithm
+  WakeBatch(const WakeBatch&) = delete;
+  WakeBatch& operator=(const WakeBatch&) = delete;
+  ~WakeBatch() { assert(n_ == 0 && "WakeBatch destroyed with wakes still queued: call finish()"); }
+  /// The month after which the queued clocks wake.
+  int month() const { return t_; }
+  /// Queues the wake after month() of a clock with distribution `wait`, whose logarithm
   /// log(1 - q) is `log_1mp`, drawing word `w`; it is stored at `out` by the time finish()
   /// returns.
   void add(std::int16_t* out, std::uint32_t w, const Geometric& wait, double log_1mp) {
@@ -90,9 +96,9 @@ struct ClockBounds {
   /// wakes, drawing from `rs` (the migrant's keyed stream of the month); kNever when
   /// nothing can happen to it.
   std::int16_t next_wake(KeyedStream& rs, int t, std::size_t cls) const;
-  /// The same wake, drawn from the word `w` (the stream's next), stored at `out` now or
-  /// queued in `batch`.
-  void next_wake(WakeBatch& batch, std::int16_t* out, std::uint32_t w, int t, std::size_t cls) const;
+  /// The same wake, after the batch's month, drawn from the word `w` (the stream's next):
+  /// stored at `out` now or queued in `batch`.
+  void next_wake(WakeBatch& batch, std::int16_t* out, std::uint32_t w, std::size_t cls) const;
 
   /// Bounds from the scenario: behaviour rates and the highest deportation rate each
   /// country has at any time of the run (events included).
@@ -125,7 +131,7 @@ struct UnemployedClocks {
   void update(const ClockBounds& bounds, const std::vector<double>& hire_p, int sectors);
   /// As ClockBounds::next_wake, for group g.
   std::int16_t next_wake(KeyedStream& rs, int t, std::size_t g) const;
-  void next_wake(WakeBatch& batch, std::int16_t* out, std::uint32_t w, int t, std::size_t g) const;
+  void next_wake(WakeBatch& batch, std::int16_t* out, std::uint32_t w, std::size_t g) const;
   std::size_t group(int l, int sector, int irregular, int sectors) const {
     return (static_cast<std::size_t>(l) * sectors + sector) * 2 + irregular;
   }

@@ -66,7 +66,7 @@ void Model::create_initial_agents() {
 #pragma omp parallel
   {
     WakeBatch wakes(-1);
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
     for (std::size_t i = 0; i < mine; ++i) {
       const std::size_t global = me + i * ranks;
       const auto cell = static_cast<std::size_t>(
@@ -95,7 +95,7 @@ void Model::create_initial_agents() {
       // first word of that month's Clock stream (clock.hpp, WakeBatch).
       if (employed) {
         const std::uint32_t word = random_block(seed_, static_cast<std::uint32_t>(-1), id, Purpose::Clock)[0];
-        clock_.next_wake(wakes, &agents_.wake[i], word, -1, clock_.at(sc.location, irregular));
+        clock_.next_wake(wakes, &agents_.wake[i], word, clock_.at(sc.location, irregular));
       } else {
         agents_.wake[i] = kDue;  // the unemployed take the first month's draws, then a clock
       }

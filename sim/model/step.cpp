@@ -133,24 +133,24 @@ struct AgentMonth {
   std::array<std::uint32_t, 4> words{};  ///< this month's Settled block, when drawn
   bool have_words = false;
 
-  /// The Settled block of the month: words 0-2 decide the month's events, word 3 (and the
-  /// stream after it) redraws the event clock.
+  /// The Settled block of the month: words 0-2 decide the month's events, word 3 redraws the
+  /// event clock.
   const std::array<std::uint32_t, 4>& settled_words() {
     if (!have_words) words = random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Settled);
     have_words = true;
     return words;
   }
 
-  /// A fresh clock for the migrant, stored at `out` now or queued in `wakes` (the pass
-  /// finishes the block's queue after its agents). Its draw is the next word of the Settled
-  /// block's stream (word 3), or the first of this month's Clock stream: a geometric wait
-  /// takes one word.
+  /// A fresh clock for the migrant, stored at `out` now or queued in `wakes` (the thread's
+  /// queue, computed every WakeBatch::kMax clocks and after the thread's last block). Its
+  /// draw is the next word of the Settled block's stream (word 3), or the first of this
+  /// month's Clock stream: a geometric wait takes one word.
   void redraw_clock(std::int16_t* out) const {
     const int irregular = st == kIrregular ? 1 : 0;
     const std::uint32_t w =
         have_words ? words[3] : random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Clock)[0];
-    if (fl & flag::kEmployed) clock.next_wake(wakes, out, w, t, clock.at(l, irregular));
-    else unemployed.next_wake(wakes, out, w, t, unemployed_group(irregular));
+    if (fl & flag::kEmployed) clock.next_wake(wakes, out, w, clock.at(l, irregular));
+    else unemployed.next_wake(wakes, out, w, unemployed_group(irregular));
   }
 
   std::size_t unemployed_group(int irregular) const {
@@ -505,11 +505,11 @@ void Model::agent_pass() {
     // those of the other groups there are let go below.
     const std::uint8_t* __restrict raised = unemployed_.raised.data();
     const int S = scenario_.n_sectors();
-    const std::uint8_t* __restrict status = agents_.status.data();
-    const std::uint8_t* __restrict flags = agents_.flags.data();
-    const std::uint8_t* __restrict location = agents_.location.data();
-    const std::uint8_t* __restrict pathway = agents_.pathway.data();
-    const std::int16_t* __restrict wake = agents_.wake.data();
+    const std::uint8_t* status = agents_.status.data();
+    const std::uint8_t* flags = agents_.flags.data();
+    const std::uint8_t* location = agents_.location.data();
+    const std::uint8_t* pathway = agents_.pathway.data();
+    const std::int16_t* wake = agents_.wake.data();
     const std::uint8_t* __restrict reg_open = tables_.regularisation_open.data();
     // Locations with an open regularisation, and with a raised hiring bound, for the screen;
     // with more than it lists, all irregular (or unemployed) migrants are kept by the screen
@@ -533,17 +533,17 @@ void Model::agent_pass() {
     std::uint32_t busy_words[4 * kBlock];
     const std::uint32_t* __restrict ids = agents_.id.data();
     const std::uint8_t* __restrict origin = agents_.origin.data();
-    const std::int16_t* __restrict since = agents_.since.data();
-    const std::int16_t* __restrict job_since = agents_.job_since.data();
-    // Blocks handed out as threads come free, in runs that start large (half of what is left
-    // divided among the threads) and shrink to 16 blocks (4,096 agents) at the end: new agents
+    const std::int16_t* since = agents_.since.data();
+    const std::int16_t* job_since = agents_.job_since.data();
+    // Blocks handed out as threads come free, in runs that start large (what is left divided
+    // by the number of threads) and shrink to 16 blocks (4,096 agents) at the end: new agents
     // sit at the end of the arrays and are busier, and a shared host slows one vCPU or the
     // other. Runs of 16 blocks throughout made the 10M pass with 2 threads 13% slower
     // (docs/performance.md); likely because each new run restarts the thread's streams
     // through a dozen arrays, and the hardware prefetchers with them.
     // Monotonic: each thread gets its runs in increasing order, so its list of freed slots is
     // sorted (Model::step merges them). The results do not depend on who runs which block.
-#pragma omp for schedule(monotonic : guided, 16)
+#pragma omp for schedule(monotonic : guided, 16) nowait
     for (std::size_t b = 0; b < blocks; ++b) {
       const std::size_t first = b * kBlock, n = std::min(kBlock, N - first);
       // The next block's ids, which the screen does not read: each of its busy agents needs
@@ -587,7 +587,9 @@ void Model::agent_pass() {
         am.run(agents_, i, status[i] >= kRegular ? &w : nullptr);  // only settled agents use it
       }
     }
-    wakes.finish();  // the fresh clocks still queued
+    // The thread's fresh clocks still queued: its own agents only, so no barrier before
+    // (the loop's nowait); the region's end waits for every thread.
+    wakes.finish();
   }
   // Threads beyond this month's team (a smaller team, or a change of thread count) hold
   // nothing: their lists from an earlier month must not be counted again.

@@ -68,9 +68,15 @@ TEST_CASE("batched clock wakes equal next_wake's, bit for bit, boundaries and th
     const double log_1mp = std::log(1 - wait.p());
     std::vector<std::uint32_t> words = {0, 1, 2, 0x80000000u, 0xFFFFFFFEu, 0xFFFFFFFFu};
     for (int k = 0; k < 20000; ++k) words.push_back(static_cast<std::uint32_t>(gen()));
-    for (int k = 1; k <= 400; ++k) {  // months of waiting: word where the wait reaches k
+    // Months of waiting: the word where the wait reaches k, for k up to 400 and where the
+    // cap at kNever sets in for the months below (k = kNever - t - 1).
+    std::vector<int> ks;
+    for (int k = 1; k <= 400; ++k) ks.push_back(k);
+    const int never = kNever;
+    for (const int k : {never - 32, never - 31, never - 30, never - 1, never, never + 1}) ks.push_back(k);
+    for (const int k : ks) {
       const double edge = std::ldexp(1.0 - std::pow(1.0 - q, k), 32);
-      if (edge > 4294967290.0) break;
+      if (edge > 4294967290.0) continue;
       for (int d = -3; d <= 3; ++d) words.push_back(static_cast<std::uint32_t>(std::llround(edge) + d));
     }
     for (const int t : {-1, 30}) {
@@ -92,6 +98,85 @@ TEST_CASE("batched clock wakes equal next_wake's, bit for bit, boundaries and th
   CHECK(compared > 200000);
   // The boundary words put the ratio within the tolerance: the Geometric decided those.
   CHECK(exact > 100);
+}
+
+TEST_CASE("the model's clocks are the Geometric's draws of the right words") {
+  // Each wake the model stores equals next_wake drawing from the stream the model documents:
+  // initial employed migrants the month before the start's Clock stream; migrants who were
+  // settled at the month's start word 3 of their Settled block; others (here: labour-visa
+  // arrivals) the month's Clock stream. Checked for those employed after the month, whose
+  // class the test can rebuild (ClockBounds from the scenario).
+  const std::string y = base_yaml(8) +
+                        quiet_behaviour("move_rate: 5.0e-5, gain_weight: 0, access_weight: 0, give_up_months: 100, "
+                                        "job_separation_rate: 0.05, natural_mortality: 0.001") +
+                        R"(pathways:
+  - {name: visa, country: CCC, kind: labour_visa, origins: [AAA], processing_months: 1}
+initial_stock: {BBB: {AAA: 20000}, CCC: {AAA: 20000}}
+initial_irregular_share: {BBB: 0.3}
+)";
+  const Scenario s = load(y);
+  const std::uint64_t seed = 7;
+  Model model(s, seed);
+  ClockBounds c;
+  c.build(s);
+  auto cls = [&](const Agents& a, std::size_t i) {
+    return c.at(a.location[i], a.status[i] == static_cast<std::uint8_t>(Status::Irregular) ? 1 : 0);
+  };
+  const Agents& a = model.agents();
+  std::size_t initial = 0, mismatched = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!(a.flags[i] & flag::kEmployed)) continue;
+    KeyedStream rs(seed, static_cast<std::uint32_t>(-1), a.id[i], Purpose::Clock);
+    mismatched += a.wake[i] != c.next_wake(rs, -1, cls(a, i));
+    ++initial;
+  }
+  CHECK(initial > 20000);
+  CHECK(mismatched == 0);
+  std::size_t settled = 0, arrived = 0;
+  mismatched = 0;
+  for (int t = 0; t < 8; ++t) {
+    const std::vector<std::uint8_t> status(a.status.begin(), a.status.end());
+    const std::vector<std::int16_t> wake(a.wake.begin(), a.wake.end());
+    model.step();
+    for (std::size_t i = 0; i < status.size(); ++i) {
+      const bool was_settled = status[i] == static_cast<std::uint8_t>(Status::Regular) ||
+                               status[i] == static_cast<std::uint8_t>(Status::Irregular);
+      const bool is_settled = a.status[i] == static_cast<std::uint8_t>(Status::Regular) ||
+                              a.status[i] == static_cast<std::uint8_t>(Status::Irregular);
+      if (!is_settled || !(a.flags[i] & flag::kEmployed)) continue;
+      const auto month = static_cast<std::uint32_t>(t);
+      if (was_settled && wake[i] <= t) {  // visited this month: a due clock, or a first one
+        KeyedStream rs(seed, month, a.id[i], Purpose::Settled, random_block(seed, month, a.id[i], Purpose::Settled), 3);
+        mismatched += a.wake[i] != c.next_wake(rs, t, cls(a, i));
+        ++settled;
+      } else if (!was_settled && status[i] != static_cast<std::uint8_t>(Status::Exited)) {
+        KeyedStream rs(seed, month, a.id[i], Purpose::Clock);
+        mismatched += a.wake[i] != c.next_wake(rs, t, cls(a, i));
+        ++arrived;
+      }
+    }
+  }
+  CHECK(settled > 1000);
+  CHECK(arrived > 100);
+  CHECK(mismatched == 0);
+}
+
+TEST_CASE("clock classes with nothing to happen, or something every month") {
+  // q = 0: never; q = 1: the next month, whatever the word; queued or not, the same.
+  for (const char* rates : {"job_separation_rate: 0", "job_separation_rate: 1"}) {
+    CAPTURE(rates);
+    const Scenario s = load(base_yaml(2) + quiet_behaviour(rates));
+    ClockBounds c;
+    c.build(s);
+    WakeBatch batch(5);
+    std::int16_t got = 0;
+    c.next_wake(batch, &got, 0x12345678u, c.at(AAA, 0));
+    batch.finish();
+    KeyedStream rs(1, 5, 3, Purpose::Clock, {0, 0, 0, 0x12345678u}, 3);
+    const std::int16_t want = c.next_wake(rs, 5, c.at(AAA, 0));
+    CHECK(got == want);
+    CHECK(want == (c.any[c.at(AAA, 0)] > 0 ? 6 : kNever));
+  }
 }
 
 TEST_CASE("job losses stay at job_separation_rate month after month") {
