@@ -94,7 +94,8 @@ struct ClockBounds {
 
   /// The month after `t` at which the clock of a migrant of class `at(l, irregular)` next
   /// wakes, drawing from `rs` (the migrant's keyed stream of the month); kNever when
-  /// nothing can happen to it.
+  /// nothing can happen to it. The model queues its clocks in a WakeBatch (overload below);
+  /// this form is the definition the tests hold the batch to.
   std::int16_t next_wake(KeyedStream& rs, int t, std::size_t cls) const;
   /// The same wake, after the batch's month, drawn from the word `w` (the stream's next):
   /// stored at `out` now or queued in `batch`.
