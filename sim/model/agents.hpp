@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 namespace migsim {
@@ -75,6 +76,45 @@ struct HugePageAllocator {
 
 template <class T>
 using HugeArray = std::vector<T, HugePageAllocator<T>>;
+
+/// Storage for values that are always written before they are read. It never initialises
+/// them: the kernel maps each page (zeroed) when a thread first writes to it, so a table
+/// filled in parallel regions is mapped by all the threads, and only the pages used. (A
+/// std::vector zeroes the whole block at once, on one thread.) Allocated as
+/// HugePageAllocator does; the contents do not survive a resize to a larger size.
+template <class T>
+class UninitArray {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+
+ public:
+  UninitArray() = default;
+  UninitArray(const UninitArray&) = delete;
+  UninitArray& operator=(const UninitArray&) = delete;
+  ~UninitArray() { release(); }
+  /// n elements; reallocates (contents lost) only to grow.
+  void resize(std::size_t n) {
+    if (n > capacity_) {
+      release();
+      data_ = HugePageAllocator<T>{}.allocate(n);
+      capacity_ = n;
+    }
+    size_ = n;
+  }
+  std::size_t size() const { return size_; }
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  T& operator[](std::size_t i) { return data_[i]; }
+  const T& operator[](std::size_t i) const { return data_[i]; }
+
+ private:
+  void release() {
+    if (data_) HugePageAllocator<T>{}.deallocate(data_, capacity_);
+    data_ = nullptr;
+    size_ = capacity_ = 0;
+  }
+  T* data_ = nullptr;
+  std::size_t size_ = 0, capacity_ = 0;
+};
 template <class T>
 using AgentArray = HugeArray<T>;
 

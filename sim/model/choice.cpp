@@ -144,19 +144,24 @@ void build_choice_tables(const TableInputs& in, const ChoiceConstants& k, MonthT
   const std::size_t lds = N * N * S;
   std::vector<double> q(lds, 0.0), q_access(lds), gain_inv(lds);
   const double floor_access = std::pow(kAccessFloor, b.access_weight);
+  const double log_floor = std::log(kAccessFloor);
+  std::vector<double> home_income(N * S);  // exp(log_home), computed once per (l, s)
+  for (std::size_t ls = 0; ls < N * S; ++ls) home_income[ls] = std::exp(log_home[ls]);
   // Each (l, d, s) on its own: shared among the threads (a pure function of the month).
 #pragma omp parallel for schedule(static)
   for (int l = 0; l < n; ++l)
     for (int d = 0; d < n; ++d) {
       const std::size_t ld = static_cast<std::size_t>(l) * N + d;
+      const bool route = l != d && rt.reachable(l, d);
+      // The sectors share the route's pass and death terms.
+      const double route_lq = route ? std::log(std::max(rt.pass[ld], 1e-300)) - b.risk_weight * rt.death[ld] : 0.0;
       for (int sec = 0; sec < S; ++sec) {
         const std::size_t i = ld * S + sec;
         const std::size_t ls = static_cast<std::size_t>(l) * S + sec, ds = static_cast<std::size_t>(d) * S + sec;
-        if (l != d && rt.reachable(l, d)) {
-          const double lq = std::log(std::max(rt.pass[ld], 1e-300)) - b.risk_weight * rt.death[ld] -
-                            b.cost_weight * rt.cost[ld] / std::exp(log_home[ls]);
+        if (route) {
+          const double lq = route_lq - b.cost_weight * rt.cost[ld] / home_income[ls];
           q[i] = std::exp(lq);
-          q_access[i] = std::exp(b.access_weight * std::max(lq, std::log(kAccessFloor)));
+          q_access[i] = std::exp(b.access_weight * std::max(lq, log_floor));
         } else {
           q_access[i] = floor_access;
         }

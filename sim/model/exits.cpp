@@ -7,6 +7,7 @@
 // clocks (clock.hpp) the same hazards, divided by the clock's bound; likewise for the
 // unemployed's clocks.
 #include <cmath>
+#include <vector>
 
 #include "model/clock.hpp"
 #include "model/tables.hpp"
@@ -20,14 +21,15 @@ void build_exit_tables(const TableInputs& in, MonthTables& out) {
   out.exits.resize(static_cast<std::size_t>(n) * O * 4);
   out.clock_exits.resize(static_cast<std::size_t>(n) * O * 2);
   out.unemployed_clock_exits.resize(out.exits.size());
+  std::vector<double> crisis_factor(static_cast<std::size_t>(O));  // per origin, computed once
+  for (int o = 0; o < O; ++o) crisis_factor[o] = std::exp(-b.return_crisis_weight * (o < n ? in.drivers.crisis[o] : 0.0));
+#pragma omp parallel for schedule(static)
   for (int l = 0; l < n; ++l) {
     for (int o = 0; o < O; ++o) {
-      const double crisis = o < n ? in.drivers.crisis[o] : 0.0;
       for (int irregular = 0; irregular < 2; ++irregular) {
         for (int long_unemployed = 0; long_unemployed < 2; ++long_unemployed) {
           const double ret = b.return_rate * (long_unemployed ? b.return_unemployed_factor : 1.0) *
-                             (irregular ? b.return_irregular_factor : 1.0) *
-                             std::exp(-b.return_crisis_weight * crisis);
+                             (irregular ? b.return_irregular_factor : 1.0) * crisis_factor[o];
           const std::size_t i = ((static_cast<std::size_t>(l) * O + o) * 2 + irregular) * 2 + long_unemployed;
           const std::array<double, 4> p = {b.natural_mortality, irregular ? in.policy.deportation_rate[l] : 0.0, ret,
                                            o < n ? b.onward_rate : 0.0};

@@ -80,9 +80,11 @@ struct MonthTables {
   // agent of the group needs them in the month (ensure_group), by whichever thread gets
   // there first: they are a pure function of the month's factors below, so the result
   // does not depend on the thread. choice_cdf and irregular are 1.3 MB each with 30
-  // countries and 6 sectors, zeroed whole in the first month: in 2 MiB pages, as the agents
-  // (in 4 KiB pages their first touches took 9 ms of the 1M-agent benchmark's first month).
-  HugeArray<double> choice_cdf;       ///< [group * n + d]: cumulative choice weights (unnormalised)
+  // countries and 6 sectors. They are never zeroed (UninitArray): a group's values are
+  // written before they are read, so their pages are mapped by the threads that compute the
+  // groups. Zeroed whole on one thread in the first month, they took 7-10 ms of the 1M-agent
+  // benchmark's 75-ms loop with 2 threads whenever the kernel had no free huge page.
+  UninitArray<double> choice_cdf;       ///< [group * n + d]: cumulative choice weights (unnormalised)
   std::vector<std::uint8_t> choice_ok;  ///< [group]: at least one destination has weight
   std::vector<double> logsum;           ///< [group]: log sum of exp(utility)
   std::vector<double> home_utility;     ///< [origin * sectors + s] (countries only)
@@ -130,7 +132,7 @@ struct MonthTables {
   std::vector<std::int32_t> presence_before;  ///< [p]: month index from the start
 
   // Mechanism 5: irregular journeys.
-  HugeArray<Chance> irregular;  ///< [group * n + d]: departing irregularly this month
+  UninitArray<Chance> irregular;  ///< [group * n + d]: departing irregularly this month
   std::vector<Exclusive<2>> edge_outcome;  ///< [route]: death, then interception
   Chance transit_stay;
 
