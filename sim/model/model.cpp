@@ -3,12 +3,14 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/random/bernoulli_distribution.hpp>
 #include <boost/random/discrete_distribution.hpp>
 #include <boost/random/poisson_distribution.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 
 #include "core/errors.hpp"
+#include "core/philox_batch.hpp"
 #include "core/rng.hpp"
 
 namespace migsim {
@@ -63,41 +65,62 @@ void Model::create_initial_agents() {
 
   // One block per agent decides its sector (inversion of the shares), legal status,
   // employment and months present; a second, keyed to the month before the start, its clock.
+  // Agents go in runs of kRun: the run's blocks come from the batched Philox (the same words
+  // as random_block, philox_batch.hpp), and each agent's cell of the initial stock follows
+  // from the previous agent's (ids rise with the slot).
+  constexpr std::size_t kRun = 256;
+  const std::size_t runs = (mine + kRun - 1) / kRun;
 #pragma omp parallel
   {
     WakeBatch wakes(-1);
+    std::array<std::uint32_t, kRun> ids{};
+    std::array<std::uint32_t, 4 * kRun> words{}, clock_words{};
+    std::size_t cell = 0;
+    bool have_cell = false;
 #pragma omp for schedule(static) nowait
-    for (std::size_t i = 0; i < mine; ++i) {
-      const std::size_t global = me + i * ranks;
-      const auto cell = static_cast<std::size_t>(
-          std::upper_bound(first.begin(), first.end(), static_cast<std::int64_t>(global)) - first.begin() - 1);
-      const StockCell& sc = s.initial_stock[cell];
-      const auto id = static_cast<std::uint32_t>(global);
-      const auto w = random_block(seed_, 0, id, Purpose::InitialAgent);
-      const auto& cdf = sector_cdf[sc.origin < n ? sc.origin : sc.location];
-      const double u = to_unit(w[0]) * cdf.back();
-      int sector = 0;
-      while (sector + 1 < S && !(u < cdf[static_cast<std::size_t>(sector)])) ++sector;
-      const bool irregular = Chance(sc.irregular_share).happens(w[1]);
-      const bool employed = Chance(1.0 - drivers_.unemployment[sc.location]).happens(w[2]);
-      const int present = 1 + static_cast<int>((std::uint64_t{w[3]} * kInitialMaxMonthsPresent) >> 32);
-      agents_.id[i] = id;
-      agents_.origin[i] = static_cast<std::uint8_t>(sc.origin);
-      agents_.location[i] = static_cast<std::uint8_t>(sc.location);
-      agents_.destination[i] = kNone;
-      agents_.status[i] = static_cast<std::uint8_t>(irregular ? Status::Irregular : Status::Regular);
-      agents_.flags[i] = static_cast<std::uint8_t>(sector | (employed ? flag::kEmployed : 0) |
-                                                   (irregular ? flag::kIrregular : 0));
-      agents_.pathway[i] = kNone;
-      agents_.since[i] = static_cast<std::int16_t>(-present);
-      agents_.job_since[i] = static_cast<std::int16_t>(-present);
-      // Employed migrants get an event clock, as if drawn in the month before the start: the
-      // first word of that month's Clock stream (clock.hpp, WakeBatch).
-      if (employed) {
-        const std::uint32_t word = random_block(seed_, static_cast<std::uint32_t>(-1), id, Purpose::Clock)[0];
-        clock_.next_wake(wakes, &agents_.wake[i], word, clock_.at(sc.location, irregular));
-      } else {
-        agents_.wake[i] = kDue;  // the unemployed take the first month's draws, then a clock
+    for (std::size_t r = 0; r < runs; ++r) {
+      const std::size_t lo = r * kRun, m = std::min(kRun, mine - lo);
+      for (std::size_t k = 0; k < m; ++k) ids[k] = static_cast<std::uint32_t>(me + (lo + k) * ranks);
+      random_blocks(seed_, 0, Purpose::InitialAgent, ids.data(), m, words.data());
+      random_blocks(seed_, static_cast<std::uint32_t>(-1), Purpose::Clock, ids.data(), m, clock_words.data());
+      if (!have_cell) {
+        cell = static_cast<std::size_t>(
+            std::upper_bound(first.begin(), first.end(), static_cast<std::int64_t>(ids[0])) - first.begin() - 1);
+        have_cell = true;
+      }
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t i = lo + k;
+        const std::uint32_t id = ids[k];
+        while (first[cell + 1] <= static_cast<std::int64_t>(id)) ++cell;
+        const StockCell& sc = s.initial_stock[cell];
+        const std::uint32_t w0 = words[k], w1 = words[m + k], w2 = words[2 * m + k], w3 = words[3 * m + k];
+        const auto& cdf = sector_cdf[sc.origin < n ? sc.origin : sc.location];
+        const double u = to_unit(w0) * cdf.back();
+        // The first sector whose cumulative share exceeds u (the shares are not negative, so
+        // the cumulative shares never fall: counting those at or below u finds it, without a
+        // branch per sector).
+        int sector = 0;
+        for (int k2 = 0; k2 + 1 < S; ++k2) sector += !(u < cdf[static_cast<std::size_t>(k2)]);
+        const bool irregular = Chance(sc.irregular_share).happens(w1);
+        const bool employed = Chance(1.0 - drivers_.unemployment[sc.location]).happens(w2);
+        const int present = 1 + static_cast<int>((std::uint64_t{w3} * kInitialMaxMonthsPresent) >> 32);
+        agents_.id[i] = id;
+        agents_.origin[i] = static_cast<std::uint8_t>(sc.origin);
+        agents_.location[i] = static_cast<std::uint8_t>(sc.location);
+        agents_.destination[i] = kNone;
+        agents_.status[i] = static_cast<std::uint8_t>(irregular ? Status::Irregular : Status::Regular);
+        agents_.flags[i] = static_cast<std::uint8_t>(sector | (employed ? flag::kEmployed : 0) |
+                                                     (irregular ? flag::kIrregular : 0));
+        agents_.pathway[i] = kNone;
+        agents_.since[i] = static_cast<std::int16_t>(-present);
+        agents_.job_since[i] = static_cast<std::int16_t>(-present);
+        // Employed migrants get an event clock, as if drawn in the month before the start: the
+        // first word of that month's Clock stream (clock.hpp, WakeBatch).
+        if (employed) {
+          clock_.next_wake(wakes, &agents_.wake[i], clock_words[k], clock_.at(sc.location, irregular));
+        } else {
+          agents_.wake[i] = kDue;  // the unemployed take the first month's draws, then a clock
+        }
       }
     }
     wakes.finish();
@@ -109,15 +132,23 @@ void Model::create_initial_agents() {
 std::vector<std::int64_t> Model::recount() const {
   std::vector<std::int64_t> c(layout_.state_end, 0);
   const std::size_t N = agents_.size();
-  for (std::size_t i = 0; i < N; ++i) {
-    const auto st = static_cast<Status>(agents_.status[i]);
-    if (st == Status::Exited) continue;
-    const int o = agents_.origin[i], l = agents_.location[i], fl = agents_.flags[i];
-    ++c[layout_.stock_at(o, l, static_cast<int>(st))];
-    if (st == Status::Regular || st == Status::Irregular) {
-      ++c[layout_.labour_at(l, fl & flag::kSectorMask, st == Status::Irregular ? 1 : 0,
-                            (fl & flag::kEmployed) ? 1 : 0)];
+  // Each thread counts its share; integer sums, so the same at any thread count.
+#pragma omp parallel
+  {
+    std::vector<std::int64_t> mine(layout_.state_end, 0);
+#pragma omp for schedule(static) nowait
+    for (std::size_t i = 0; i < N; ++i) {
+      const auto st = static_cast<Status>(agents_.status[i]);
+      if (st == Status::Exited) continue;
+      const int o = agents_.origin[i], l = agents_.location[i], fl = agents_.flags[i];
+      ++mine[layout_.stock_at(o, l, static_cast<int>(st))];
+      if (st == Status::Regular || st == Status::Irregular) {
+        ++mine[layout_.labour_at(l, fl & flag::kSectorMask, st == Status::Irregular ? 1 : 0,
+                                 (fl & flag::kEmployed) ? 1 : 0)];
+      }
     }
+#pragma omp critical(migsim_recount)
+    for (std::size_t k = 0; k < c.size(); ++k) c[k] += mine[k];
   }
   return c;
 }

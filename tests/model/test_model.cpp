@@ -2,6 +2,7 @@
 // recount of the agents; people are neither created nor lost outside the mechanisms; the
 // result does not depend on the number of threads; seeds and people_per_agent behave.
 #include <doctest/doctest.h>
+#include <omp.h>
 
 #include <numeric>
 
@@ -51,6 +52,53 @@ std::int64_t exits(const CounterLayout& L, const std::vector<std::int64_t>& c) {
 }
 
 }  // namespace
+
+TEST_CASE("initial agents: ids in the stock's cell order; sector, status and months present from their block") {
+  // What create_initial_agents documents, rebuilt one agent at a time from the scalar
+  // random_block: the agent with id k belongs to the stock cell whose rounded agent counts
+  // cover k; word 0 picks the sector by inversion of the shares, word 1 irregular status at
+  // the cell's share, word 3 the months present (1..120).
+  const Scenario s = load_scenario(corridor_path());
+  const int n = s.n_countries(), S = s.n_sectors();
+  const std::int64_t ppa = s.people_per_agent;
+  std::vector<std::int64_t> first{0};
+  for (const auto& c : s.initial_stock) first.push_back(first.back() + (c.persons + ppa / 2) / ppa);
+  for (int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    const std::uint64_t seed = 5;
+    Model m(s, seed);
+    const Agents& a = m.agents();
+    REQUIRE(static_cast<std::int64_t>(a.size()) == first.back());
+    std::size_t wrong_cell = 0, wrong_sector = 0, wrong_status = 0, wrong_present = 0;
+    std::vector<std::size_t> per_sector(static_cast<std::size_t>(S), 0);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::uint32_t id = a.id[i];
+      std::size_t cell = 0;
+      while (first[cell + 1] <= static_cast<std::int64_t>(id)) ++cell;
+      const StockCell& sc = s.initial_stock[cell];
+      wrong_cell += a.origin[i] != sc.origin || a.location[i] != sc.location;
+      const auto w = random_block(seed, 0, id, Purpose::InitialAgent);
+      const auto& shares = s.countries[static_cast<std::size_t>(sc.origin < n ? sc.origin : sc.location)].sector_shares;
+      double total = 0;
+      for (double x : shares) total += x;
+      const double u = to_unit(w[0]) * total;
+      int sector = 0;
+      double cum = shares[0];
+      while (sector + 1 < S && !(u < cum)) cum += shares[static_cast<std::size_t>(++sector)];
+      wrong_sector += (a.flags[i] & flag::kSectorMask) != sector;
+      ++per_sector[static_cast<std::size_t>(a.flags[i] & flag::kSectorMask)];
+      const bool irregular = Chance(sc.irregular_share).happens(w[1]);
+      wrong_status += a.status[i] != static_cast<std::uint8_t>(irregular ? Status::Irregular : Status::Regular);
+      wrong_present += a.since[i] != -(1 + static_cast<int>((std::uint64_t{w[3]} * 120) >> 32));
+    }
+    CAPTURE(threads);
+    CHECK(wrong_cell == 0);
+    CHECK(wrong_sector == 0);
+    CHECK(wrong_status == 0);
+    CHECK(wrong_present == 0);
+    for (int k = 0; k < S; ++k) CHECK(per_sector[static_cast<std::size_t>(k)] > 100);  // every sector drawn
+  }
+}
 
 TEST_CASE("state counts kept from monthly changes equal a recount of the agents") {
   for (const std::string& yaml : {busy_yaml(24)}) {
