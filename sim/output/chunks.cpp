@@ -4,6 +4,9 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -23,15 +26,13 @@ void shuffle_bytes(const unsigned char* in, std::size_t bytes, std::size_t eleme
   std::memcpy(out + n * element, in + n * element, bytes - n * element);
 }
 
-namespace {
-
 /// One thread's zlib stream and buffers, reused for all the chunks it compresses.
-class Deflater {
+class Deflater::Impl {
  public:
-  Deflater() = default;
-  Deflater(const Deflater&) = delete;
-  Deflater& operator=(const Deflater&) = delete;
-  ~Deflater() {
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() {
     if (level_ >= 0) deflateEnd(&zs_);
   }
 
@@ -134,35 +135,75 @@ class Deflater {
   std::vector<unsigned char> slice_, out_;
 };
 
-}  // namespace
+Deflater::Deflater() : impl_(std::make_unique<Impl>()) {}
+Deflater::~Deflater() = default;
+std::vector<unsigned char> Deflater::chunk(const ChunkSource& src, std::size_t j) { return impl_->chunk(src, j); }
+
+struct ChunkFilter::State {
+  std::vector<ChunkSource> sources;
+  std::vector<std::pair<std::size_t, std::size_t>> jobs;  // (source, chunk), in source order
+  std::vector<std::vector<std::vector<unsigned char>>> result;
+  std::unique_ptr<std::atomic<std::size_t>[]> remaining;  // per source: chunks not yet done
+  std::atomic<std::size_t> next{0};
+  mutable std::mutex mutex;
+  std::string failure;  // the first failure's message, if any
+};
+
+ChunkFilter::ChunkFilter(const std::vector<ChunkSource>& sources) : st_(std::make_unique<State>()) {
+  State& st = *st_;
+  st.sources = sources;
+  st.result.resize(sources.size());
+  st.remaining = std::make_unique<std::atomic<std::size_t>[]>(sources.size());
+  for (std::size_t s = 0; s < sources.size(); ++s) {
+    st.result[s].resize(sources[s].chunks());
+    st.remaining[s].store(sources[s].chunks(), std::memory_order_relaxed);
+    for (std::size_t j = 0; j < sources[s].chunks(); ++j) st.jobs.emplace_back(s, j);
+  }
+}
+
+ChunkFilter::~ChunkFilter() = default;
+
+bool ChunkFilter::run_one(Deflater& work) {
+  State& st = *st_;
+  const std::size_t k = st.next.fetch_add(1, std::memory_order_relaxed);
+  if (k >= st.jobs.size()) return false;
+  const auto [s, j] = st.jobs[k];
+  try {
+    st.result[s][j] = work.chunk(st.sources[s], j);
+  } catch (const std::exception& e) {
+    const std::lock_guard<std::mutex> lock(st.mutex);
+    if (st.failure.empty()) st.failure = e.what();
+  }
+  st.remaining[s].fetch_sub(1, std::memory_order_release);  // publishes result[s][j]
+  return true;
+}
+
+bool ChunkFilter::ready(std::size_t s) const { return st_->remaining[s].load(std::memory_order_acquire) == 0; }
+
+const std::vector<std::vector<unsigned char>>& ChunkFilter::wait(std::size_t s, Deflater& work) {
+  while (!ready(s)) {
+    if (!run_one(work)) std::this_thread::yield();  // its last chunks are on other threads
+  }
+  if (const std::string f = failure(); !f.empty()) throw std::runtime_error(f);
+  return st_->result[s];
+}
+
+std::string ChunkFilter::failure() const {
+  const std::lock_guard<std::mutex> lock(st_->mutex);
+  return st_->failure;
+}
 
 std::vector<std::vector<std::vector<unsigned char>>> filter_chunks(const std::vector<ChunkSource>& sources) {
-  std::vector<std::vector<std::vector<unsigned char>>> result(sources.size());
-  std::vector<std::pair<std::size_t, std::size_t>> jobs;  // (source, chunk)
-  for (std::size_t s = 0; s < sources.size(); ++s) {
-    result[s].resize(sources[s].chunks());
-    for (std::size_t j = 0; j < sources[s].chunks(); ++j) jobs.emplace_back(s, j);
-  }
-  // Largest chunks first, so that the threads finish together.
-  std::stable_sort(jobs.begin(), jobs.end(), [&](const auto& a, const auto& b) {
-    return sources[a.first].chunk_rows * sources[a.first].row_bytes >
-           sources[b.first].chunk_rows * sources[b.first].row_bytes;
-  });
-  std::string failure;  // the first failure's message, if any
+  ChunkFilter filter(sources);
 #pragma omp parallel
   {
-    Deflater d;
-#pragma omp for schedule(dynamic, 1)
-    for (std::size_t k = 0; k < jobs.size(); ++k) {
-      try {
-        result[jobs[k].first][jobs[k].second] = d.chunk(sources[jobs[k].first], jobs[k].second);
-      } catch (const std::exception& e) {
-#pragma omp critical(migsim_filter_chunks)
-        if (failure.empty()) failure = e.what();
-      }
+    Deflater work;
+    while (filter.run_one(work)) {
     }
   }
-  if (!failure.empty()) throw std::runtime_error(failure);
+  std::vector<std::vector<std::vector<unsigned char>>> result(sources.size());
+  Deflater work;  // nothing left to filter: wait() only collects
+  for (std::size_t s = 0; s < sources.size(); ++s) result[s] = filter.wait(s, work);
   return result;
 }
 

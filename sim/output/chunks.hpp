@@ -8,6 +8,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace migsim::output {
@@ -25,6 +27,49 @@ struct ChunkSource {
   int deflate = 0;          ///< zlib level, 1..9
 
   std::size_t chunks() const { return chunk_rows == 0 ? 0 : (rows + chunk_rows - 1) / chunk_rows; }
+};
+
+class Deflater;
+
+/// The chunks of a list of sources as a queue of jobs that any thread may take, in source
+/// order, so that one thread can store a source's chunks (waiting for them with ready())
+/// while the others are still filtering the later ones: the writer overlaps HDF5's
+/// per-dataset work, which runs on one thread, with the filtering.
+class ChunkFilter {
+ public:
+  explicit ChunkFilter(const std::vector<ChunkSource>& sources);
+  ~ChunkFilter();
+  ChunkFilter(const ChunkFilter&) = delete;
+  ChunkFilter& operator=(const ChunkFilter&) = delete;
+  /// Filters the next chunk nobody has taken, with the calling thread's `work` (one per
+  /// thread, reused); false when none is left. A failure is kept for failure().
+  bool run_one(Deflater& work);
+  /// Every chunk of source s is filtered (or failed).
+  bool ready(std::size_t s) const;
+  /// Waits for source s, filtering other chunks meanwhile, and returns its chunks; throws
+  /// std::runtime_error if any chunk failed.
+  const std::vector<std::vector<unsigned char>>& wait(std::size_t s, Deflater& work);
+  /// The first failure's message, or empty.
+  std::string failure() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> st_;
+};
+
+/// One thread's zlib stream and buffers for ChunkFilter::run_one.
+class Deflater {
+ public:
+  Deflater();
+  ~Deflater();
+  Deflater(const Deflater&) = delete;
+  Deflater& operator=(const Deflater&) = delete;
+  /// Chunk j of `src`, filtered.
+  std::vector<unsigned char> chunk(const ChunkSource& src, std::size_t j);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// The stored bytes of every chunk of every source: result[s][j] is chunk j of source s.

@@ -7,12 +7,14 @@
 #include <sys/wait.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <functional>
 
@@ -361,6 +363,42 @@ void check_output_path(const std::string& path, bool overwrite) {
   }
 }
 
+namespace {
+
+/// Creates the datasets, attributes and dimension scales of `ds` in the open file, then
+/// flushes, closes and syncs it; filtered_of(k) gives variable k's filtered chunks (k counts
+/// the dimensions' coordinates first), or nullptr for variables HDF5 filters itself.
+template <class FilteredOf>
+void store(const Writer& w, const Dataset& ds, const std::vector<Variable>& coords, Handle& file,
+           const std::string& tmp, const std::string& path, const WriteOptions& opt, FilteredOf filtered_of) {
+  std::vector<Handle> dim_ids;
+  for (std::size_t k = 0; k < ds.dims.size(); ++k) {
+    const Dimension& d = ds.dims[k];
+    Handle did = w.variable(file, coords[k], ds, opt.deflate, filtered_of(k));
+    w.ok(H5DSset_scale(did, d.name.c_str()), "dimension scale");
+    w.attribute(did, "_Netcdf4Dimid", static_cast<std::int32_t>(k));
+    dim_ids.push_back(std::move(did));
+  }
+  for (std::size_t n = 0; n < ds.vars.size(); ++n) {
+    const Variable& v = ds.vars[n];
+    Handle did = w.variable(file, v, ds, opt.deflate, filtered_of(ds.dims.size() + n));
+    for (std::size_t k = 0; k < v.dims.size(); ++k) {
+      std::size_t di = 0;
+      while (ds.dims[di].name != v.dims[k]) ++di;
+      w.ok(H5DSattach_scale(did, dim_ids[di], static_cast<unsigned>(k)), "attach dimension");
+    }
+  }
+  for (const auto& [k, a] : ds.attrs) w.attribute(file, k, a);
+  dim_ids.clear();
+  // A full disk shows here at the latest. After a failed close HDF5 keeps a broken file
+  // object that crashed its exit handler (see keep_hdf5_from_cleaning_up_at_exit).
+  if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) w.fail("flushing " + tmp);
+  if (!file.close()) w.fail("closing " + tmp);
+  sync_file(path, tmp);
+}
+
+}  // namespace
+
 void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions& opt) {
   namespace fs = std::filesystem;
   check_output_path(path, opt.overwrite);
@@ -400,38 +438,32 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
         sources.push_back(src);
       }
     }
-    std::vector<std::vector<std::vector<unsigned char>>> filtered;
-    try {
-      filtered = filter_chunks(sources);
-    } catch (const std::exception& e) {
-      w.fail(e.what());
-    }
-    auto filtered_of = [&](std::size_t k) { return source_of[k] < 0 ? nullptr : &filtered[source_of[k]]; };
-
-    std::vector<Handle> dim_ids;
-    for (std::size_t k = 0; k < ds.dims.size(); ++k) {
-      const Dimension& d = ds.dims[k];
-      Handle did = w.variable(file, coords[k], ds, opt.deflate, filtered_of(k));
-      w.ok(H5DSset_scale(did, d.name.c_str()), "dimension scale");
-      w.attribute(did, "_Netcdf4Dimid", static_cast<std::int32_t>(k));
-      dim_ids.push_back(std::move(did));
-    }
-    for (std::size_t n = 0; n < ds.vars.size(); ++n) {
-      const Variable& v = ds.vars[n];
-      Handle did = w.variable(file, v, ds, opt.deflate, filtered_of(ds.dims.size() + n));
-      for (std::size_t k = 0; k < v.dims.size(); ++k) {
-        std::size_t di = 0;
-        while (ds.dims[di].name != v.dims[k]) ++di;
-        w.ok(H5DSattach_scale(did, dim_ids[di], static_cast<unsigned>(k)), "attach dimension");
+    // HDF5's work (one thread: this one) overlaps the filtering: the other threads filter
+    // the chunks in the order they are stored, and this thread, when it reaches a variable
+    // whose chunks are not all done, filters the next ones itself while it waits.
+    ChunkFilter filter(sources);
+    std::exception_ptr error;
+#pragma omp parallel
+    {
+      Deflater work;
+      if (omp_get_thread_num() == 0) {
+        try {
+          store(w, ds, coords, file, tmp, path, opt, [&](std::size_t k) {
+            if (source_of[k] < 0) return static_cast<const std::vector<std::vector<unsigned char>>*>(nullptr);
+            try {
+              return &filter.wait(static_cast<std::size_t>(source_of[k]), work);
+            } catch (const std::runtime_error& e) {
+              w.fail(e.what());
+            }
+          });
+        } catch (...) {
+          error = std::current_exception();
+        }
+      }
+      while (filter.run_one(work)) {
       }
     }
-    for (const auto& [k, a] : ds.attrs) w.attribute(file, k, a);
-    dim_ids.clear();
-    // A full disk shows here at the latest. After a failed close HDF5 keeps a broken file
-    // object that crashed its exit handler (see keep_hdf5_from_cleaning_up_at_exit).
-    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) w.fail("flushing " + tmp);
-    if (!file.close()) w.fail("closing " + tmp);
-    sync_file(path, tmp);
+    if (error) std::rethrow_exception(error);
   } catch (...) {
     fs::remove(tmp, ec);
     throw;
