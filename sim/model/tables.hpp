@@ -190,6 +190,8 @@ struct ChoiceConstants {
 void build_labour_tables(const TableInputs& in, MonthTables& out);      // labour.cpp
 void build_pathway_tables(const TableInputs& in, MonthTables& out);     // pathways.cpp
 void build_choice_tables(const TableInputs& in, const ChoiceConstants& k, MonthTables& out);  // choice.cpp
+/// x^w as std::pow computes it, without calling it when w is 1 (choice.cpp).
+double access_power(double x, double w);
 void build_exit_tables(const TableInputs& in, MonthTables& out);        // exits.cpp
 void build_journey_tables(const TableInputs& in, MonthTables& out);     // journeys.cpp
 
