@@ -116,6 +116,7 @@ class UninitArray {
   T* data_ = nullptr;
   std::size_t size_ = 0, capacity_ = 0;
 };
+
 /// The agent arrays' allocator: HugePageAllocator, except that a vector growing leaves the
 /// new elements as they are (default-initialised) instead of zeroing them. Every field of
 /// an agent is written when its slot is filled (create_initial_agents, add_new_agents, a

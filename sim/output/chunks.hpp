@@ -32,9 +32,9 @@ struct ChunkSource {
 class Deflater;
 
 /// The chunks of a list of sources as a queue of jobs that any thread may take, in source
-/// order, so that one thread can store a source's chunks (waiting for them with ready())
-/// while the others are still filtering the later ones: the writer overlaps HDF5's
-/// per-dataset work, which runs on one thread, with the filtering.
+/// order, so that one thread can store a source's chunks (wait()) while the others are
+/// still filtering the later ones: the writer overlaps HDF5's per-dataset work, which runs
+/// on one thread, with the filtering.
 class ChunkFilter {
  public:
   explicit ChunkFilter(const std::vector<ChunkSource>& sources);
@@ -68,7 +68,7 @@ class Deflater {
   std::vector<unsigned char> chunk(const ChunkSource& src, std::size_t j);
 
  private:
-  struct Impl;
+  class Impl;
   std::unique_ptr<Impl> impl_;
 };
 
