@@ -79,10 +79,11 @@ template <class T>
 using HugeArray = std::vector<T, HugePageAllocator<T>>;
 
 /// Storage for values that are always written before they are read. It never initialises
-/// them: the kernel maps each page (zeroed) when a thread first writes to it, so a table
-/// filled in parallel regions is mapped by all the threads, and only the pages used. (A
-/// std::vector zeroes the whole block at once, on one thread.) Allocated as
-/// HugePageAllocator does; the contents do not survive a resize to a larger size.
+/// them, so where the block is fresh from the kernel (as large blocks are) each page is mapped
+/// when a thread first writes to it: a table filled in parallel regions is mapped by all the
+/// threads, and only the pages used. (A std::vector zeroes the whole block at once, on one
+/// thread.) Allocated as HugePageAllocator does; the contents do not survive a resize to a
+/// larger size.
 template <class T>
 class UninitArray {
   static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);

@@ -67,7 +67,7 @@ void Model::create_initial_agents() {
   // employment and months present; a second, keyed to the month before the start, its clock.
   // Agents go in runs of kRun: the run's blocks come from the batched Philox (the same words
   // as random_block, philox_batch.hpp), and each agent's cell of the initial stock follows
-  // from the previous agent's (ids rise with the slot).
+  // from the previous agent's within the run (ids rise with the slot).
   constexpr std::size_t kRun = 256;
   const std::size_t runs = (mine + kRun - 1) / kRun;
 #pragma omp parallel
@@ -75,19 +75,15 @@ void Model::create_initial_agents() {
     WakeBatch wakes(-1);
     std::array<std::uint32_t, kRun> ids{};
     std::array<std::uint32_t, 4 * kRun> words{}, clock_words{};
-    std::size_t cell = 0;
-    bool have_cell = false;
 #pragma omp for schedule(static) nowait
     for (std::size_t r = 0; r < runs; ++r) {
       const std::size_t lo = r * kRun, m = std::min(kRun, mine - lo);
       for (std::size_t k = 0; k < m; ++k) ids[k] = static_cast<std::uint32_t>(me + (lo + k) * ranks);
       random_blocks(seed_, 0, Purpose::InitialAgent, ids.data(), m, words.data());
       random_blocks(seed_, static_cast<std::uint32_t>(-1), Purpose::Clock, ids.data(), m, clock_words.data());
-      if (!have_cell) {
-        cell = static_cast<std::size_t>(
-            std::upper_bound(first.begin(), first.end(), static_cast<std::int64_t>(ids[0])) - first.begin() - 1);
-        have_cell = true;
-      }
+      // The run's first cell by a search; the next agents' cells by walking on (ids rise).
+      auto cell = static_cast<std::size_t>(
+          std::upper_bound(first.begin(), first.end(), static_cast<std::int64_t>(ids[0])) - first.begin() - 1);
       for (std::size_t k = 0; k < m; ++k) {
         const std::size_t i = lo + k;
         const std::uint32_t id = ids[k];

@@ -193,6 +193,25 @@ std::string ChunkFilter::failure() const {
   return st_->failure;
 }
 
+void ChunkFilter::fail(const std::string& what) {
+  {
+    const std::lock_guard<std::mutex> lock(st_->mutex);
+    if (st_->failure.empty()) st_->failure = what;
+  }
+  cancel();
+}
+
+void ChunkFilter::cancel() {
+  State& st = *st_;
+  // Jobs not yet taken are dropped: each is counted done, so that nobody waits for it.
+  const std::size_t taken = st.next.exchange(st.jobs.size(), std::memory_order_relaxed);
+  for (std::size_t k = taken; k < st.jobs.size(); ++k) {
+    st.remaining[st.jobs[k].first].fetch_sub(1, std::memory_order_release);
+  }
+  const std::lock_guard<std::mutex> lock(st.mutex);
+  if (st.failure.empty()) st.failure = "cancelled";
+}
+
 std::vector<std::vector<std::vector<unsigned char>>> filter_chunks(const std::vector<ChunkSource>& sources) {
   ChunkFilter filter(sources);
 #pragma omp parallel

@@ -51,6 +51,11 @@ class ChunkFilter {
   const std::vector<std::vector<unsigned char>>& wait(std::size_t s, Deflater& work);
   /// The first failure's message, or empty.
   std::string failure() const;
+  /// Records a failure met outside run_one (its first failure is kept), and cancels.
+  void fail(const std::string& what);
+  /// No chunk not yet taken will be filtered: run_one returns false from now on, and wait()
+  /// throws for sources left incomplete.
+  void cancel();
 
  private:
   struct State;

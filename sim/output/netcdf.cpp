@@ -226,7 +226,7 @@ struct Writer {
   }
 
   /// Creates and writes variable v; `filtered`, if given, holds its chunks as stored
-  /// (chunk_source() and filter_chunks()).
+  /// (chunk_source() and ChunkFilter).
   Handle variable(hid_t file_id, const Variable& v, const Dataset& ds, int deflate,
                   const std::vector<std::vector<unsigned char>>* filtered = nullptr) const {
     const Layout L = layout(v, ds);
@@ -417,8 +417,8 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
     w.ok(H5Pset_obj_track_times(fcpl, 0), "object times");
     Handle file(w.check(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, fcpl, fapl), "create " + tmp), H5Fclose);
 
-    // Coordinates, then variables: the compressed ones' chunks are filtered first, on all
-    // threads.
+    // Coordinates, then variables; the compressed ones' chunks are filtered outside HDF5 on
+    // all threads (below).
     std::vector<Variable> coords;
     for (const Dimension& d : ds.dims) {
       Variable coord = d.coordinate;
@@ -445,25 +445,33 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
     std::exception_ptr error;
 #pragma omp parallel
     {
-      Deflater work;
-      if (omp_get_thread_num() == 0) {
-        try {
-          store(w, ds, coords, file, tmp, path, opt, [&](std::size_t k) {
-            if (source_of[k] < 0) return static_cast<const std::vector<std::vector<unsigned char>>*>(nullptr);
-            try {
-              return &filter.wait(static_cast<std::size_t>(source_of[k]), work);
-            } catch (const std::runtime_error& e) {
-              w.fail(e.what());
-            }
-          });
-        } catch (...) {
-          error = std::current_exception();
+      // Nothing may leave the parallel region by an exception: thread 0 keeps its own
+      // failure, and a filtering thread's (only bad_alloc here) stops the others' work too.
+      try {
+        Deflater work;
+        if (omp_get_thread_num() == 0) {
+          try {
+            store(w, ds, coords, file, tmp, path, opt, [&](std::size_t k) {
+              if (source_of[k] < 0) return static_cast<const std::vector<std::vector<unsigned char>>*>(nullptr);
+              try {
+                return &filter.wait(static_cast<std::size_t>(source_of[k]), work);
+              } catch (const std::runtime_error& e) {
+                w.fail(e.what());
+              }
+            });
+          } catch (...) {
+            error = std::current_exception();
+            filter.cancel();  // the file is lost: the other threads stop filtering
+          }
         }
-      }
-      while (filter.run_one(work)) {
+        while (filter.run_one(work)) {
+        }
+      } catch (const std::exception& e) {
+        filter.fail(e.what());
       }
     }
     if (error) std::rethrow_exception(error);
+    if (const std::string f = filter.failure(); !f.empty()) w.fail(f);
   } catch (...) {
     fs::remove(tmp, ec);
     throw;

@@ -63,6 +63,7 @@ TEST_CASE("initial agents: ids in the stock's cell order; sector, status and mon
   const std::int64_t ppa = s.people_per_agent;
   std::vector<std::int64_t> first{0};
   for (const auto& c : s.initial_stock) first.push_back(first.back() + (c.persons + ppa / 2) / ppa);
+  const int threads_before = omp_get_max_threads();
   for (int threads : {1, 3}) {
     omp_set_num_threads(threads);
     const std::uint64_t seed = 5;
@@ -98,6 +99,7 @@ TEST_CASE("initial agents: ids in the stock's cell order; sector, status and mon
     CHECK(wrong_present == 0);
     for (int k = 0; k < S; ++k) CHECK(per_sector[static_cast<std::size_t>(k)] > 100);  // every sector drawn
   }
+  omp_set_num_threads(threads_before);
 }
 
 TEST_CASE("state counts kept from monthly changes equal a recount of the agents") {

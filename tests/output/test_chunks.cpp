@@ -148,3 +148,37 @@ TEST_CASE("filter_chunks refuses sources it cannot filter as HDF5 would") {
   std::vector<ChunkSource> split = {{reinterpret_cast<const unsigned char*>(x.data()), 3, 60, 2, 8, true, 2}};
   CHECK_THROWS(filter_chunks(split));
 }
+
+TEST_CASE("ChunkFilter: wait() filters what it needs; after cancel() nothing more is filtered and waits end") {
+  std::vector<std::int64_t> x(48, 3);
+  const auto* data = reinterpret_cast<const unsigned char*>(x.data());
+  // Two sources of 3 chunks each (rows of 16 bytes, 2 rows a chunk).
+  const std::vector<ChunkSource> sources = {{data, 6, 16, 2, 8, true, 2}, {data + 96, 6, 16, 2, 8, true, 2}};
+  {
+    ChunkFilter f(sources);
+    Deflater work;
+    const auto& second = f.wait(1, work);  // on one thread: filters source 0's chunks on the way
+    CHECK(second.size() == 3);
+    CHECK(f.ready(0));
+    CHECK_FALSE(f.run_one(work));
+    CHECK(f.wait(0, work) == filter_chunks({sources[0]})[0]);
+  }
+  {
+    ChunkFilter f(sources);
+    Deflater work;
+    CHECK(f.run_one(work));  // chunk 0 of source 0
+    f.cancel();
+    CHECK_FALSE(f.run_one(work));
+    CHECK(f.ready(0));  // the dropped chunks count as done: nobody waits for ever
+    CHECK(f.ready(1));
+    CHECK_THROWS_AS(f.wait(1, work), std::runtime_error);
+    CHECK(f.failure() == "cancelled");
+  }
+  {
+    ChunkFilter f(sources);
+    Deflater work;
+    f.fail("out of memory");
+    CHECK_FALSE(f.run_one(work));
+    CHECK(f.failure() == "out of memory");  // the first failure is kept, not "cancelled"
+  }
+}
