@@ -147,6 +147,12 @@ struct ChunkFilter::State {
   std::atomic<std::size_t> next{0};
   mutable std::mutex mutex;
   std::string failure;  // the first failure's message, if any
+
+  /// Keeps `what` unless a failure was recorded before.
+  void record(const std::string& what) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (failure.empty()) failure = what;
+  }
 };
 
 ChunkFilter::ChunkFilter(const std::vector<ChunkSource>& sources) : st_(std::make_unique<State>()) {
@@ -171,8 +177,7 @@ bool ChunkFilter::run_one(Deflater& work) {
   try {
     st.result[s][j] = work.chunk(st.sources[s], j);
   } catch (const std::exception& e) {
-    const std::lock_guard<std::mutex> lock(st.mutex);
-    if (st.failure.empty()) st.failure = e.what();
+    st.record(e.what());
   }
   st.remaining[s].fetch_sub(1, std::memory_order_release);  // publishes result[s][j]
   return true;
@@ -194,10 +199,7 @@ std::string ChunkFilter::failure() const {
 }
 
 void ChunkFilter::fail(const std::string& what) {
-  {
-    const std::lock_guard<std::mutex> lock(st_->mutex);
-    if (st_->failure.empty()) st_->failure = what;
-  }
+  st_->record(what);
   cancel();
 }
 
@@ -208,8 +210,7 @@ void ChunkFilter::cancel() {
   for (std::size_t k = taken; k < st.jobs.size(); ++k) {
     st.remaining[st.jobs[k].first].fetch_sub(1, std::memory_order_release);
   }
-  const std::lock_guard<std::mutex> lock(st.mutex);
-  if (st.failure.empty()) st.failure = "cancelled";
+  st.record("cancelled");
 }
 
 std::vector<std::vector<std::vector<unsigned char>>> filter_chunks(const std::vector<ChunkSource>& sources) {
