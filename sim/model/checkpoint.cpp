@@ -68,8 +68,9 @@ void Model::save_state(ByteWriter& w) const {
   w.put<std::uint32_t>(next_id_);
   w.put<std::int64_t>(live_);
   w.put_vector(counts_);
-  w.put<std::uint64_t>(tickets_.size());
-  std::vector<Ticket> tickets = tickets_;
+  std::vector<Ticket> tickets;
+  for (const auto& part : thread_tickets_) tickets.insert(tickets.end(), part.begin(), part.end());
+  w.put<std::uint64_t>(tickets.size());
   std::sort(tickets.begin(), tickets.end(), [](const Ticket& a, const Ticket& b) { return a.id < b.id; });
   for (const Ticket& t : tickets) {
     w.put(t.ticket);
@@ -117,14 +118,14 @@ void Model::load_state(ByteReader& r) {
   if (counts_.size() != layout_.state_end) mismatch("its state counts have another size");
   const auto n_tickets = r.get<std::uint64_t>();
   if (n_tickets > r.remaining() / 13) throw CheckpointError("truncated or damaged (too many tickets)");
-  tickets_.clear();
+  std::vector<Ticket> tickets;
   for (std::uint64_t k = 0; k < n_tickets; ++k) {
     Ticket t{};
     t.ticket = r.get<std::uint64_t>();
     t.id = r.get<std::uint32_t>();
     t.pathway = r.get<std::uint8_t>();
     if (t.pathway >= s.pathways.size()) mismatch("a ticket names pathway " + std::to_string(t.pathway));
-    tickets_.push_back(t);
+    tickets.push_back(t);
   }
   PolicyState& p = policy_;
   const PolicyState fresh = PolicyState::initial(s);
@@ -198,7 +199,7 @@ void Model::load_state(ByteReader& r) {
   }
   free_.clear();
   thread_counts_.clear();
-  thread_tickets_.clear();
+  thread_tickets_.assign(1, std::move(tickets));  // next month's lottery reads them here
   thread_free_.clear();
 }
 

@@ -25,8 +25,8 @@ class Comm {
   virtual int size() const { return 1; }
   /// Sums `n` integers over the ranks, in place: every rank gets the sums.
   virtual void sum(std::int64_t* data, std::size_t n) { (void)data, (void)n; }
-  /// Replaces `tickets` by every rank's tickets (in rank order).
-  virtual void all_tickets(std::vector<Ticket>& tickets) { (void)tickets; }
+  /// Replaces this rank's tickets, in parts, by every rank's (in rank order, as one part).
+  virtual void all_tickets(std::vector<std::vector<Ticket>>& parts) { (void)parts; }
   /// Gathers each rank's bytes on rank 0, in rank order (elsewhere `out` is left empty).
   virtual void gather_bytes(const std::vector<char>& mine, std::vector<char>& out) { out = mine; }
   /// True on every rank if `flag` is true on any rank.

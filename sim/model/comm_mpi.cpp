@@ -38,8 +38,10 @@ class MpiComm : public Comm {
           "Allreduce of the month's counters");
   }
 
-  void all_tickets(std::vector<Ticket>& tickets) override {
+  void all_tickets(std::vector<std::vector<Ticket>>& parts) override {
     if (size_ == 1) return;
+    std::vector<Ticket> tickets;
+    for (const auto& part : parts) tickets.insert(tickets.end(), part.begin(), part.end());
     const int mine = as_int(tickets.size() * sizeof(Ticket), "ticket pool");
     std::vector<int> bytes(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
     check(MPI_Allgather(&mine, 1, MPI_INT, bytes.data(), 1, MPI_INT, MPI_COMM_WORLD), "Allgather of ticket counts");
@@ -52,7 +54,7 @@ class MpiComm : public Comm {
     check(MPI_Allgatherv(tickets.data(), mine, MPI_BYTE, all.data(), bytes.data(), offsets.data(), MPI_BYTE,
                          MPI_COMM_WORLD),
           "Allgatherv of lottery tickets");
-    tickets = std::move(all);
+    parts.assign(1, std::move(all));
   }
 
   void gather_bytes(const std::vector<char>& mine, std::vector<char>& out) override {

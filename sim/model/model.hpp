@@ -37,6 +37,10 @@ struct MonthResult {
   std::int64_t agents = 0;               ///< live agents at the month's end
 };
 
+/// Merges `freed` into `free`, both sorted in increasing order, in place: from the back,
+/// so that only the elements of `free` above freed's smallest move, and no buffer is taken.
+void merge_free(std::vector<std::uint32_t>& free, const std::vector<std::uint32_t>& freed);
+
 class Model {
  public:
   /// Builds the initial agents from the scenario's initial stock. `seed` overrides the
@@ -91,10 +95,12 @@ class Model {
   std::uint32_t next_id_ = 0;
   std::int64_t live_ = 0;
   std::vector<std::int64_t> counts_;   ///< state counts (and scratch for flows)
-  std::vector<Ticket> tickets_;        ///< pending applications, for this month's lottery
   std::vector<std::uint32_t> free_;    ///< exited slots, reused by new agents
+  std::vector<std::uint8_t> new_flags_;  ///< scratch: this month's new agents' flags, in id order
   std::vector<std::int64_t> inflow_arrivals_;  ///< new agents' state counts and flows, counted outside the pass
   std::vector<std::vector<std::int64_t>> thread_counts_;
+  /// Pending applications' lottery tickets, for next month's lottery: each thread's of the
+  /// last pass (one list after a restore, or after pooling the ranks' tickets).
   std::vector<std::vector<Ticket>> thread_tickets_;
   std::vector<std::vector<std::uint32_t>> thread_free_;
   MonthResult result_;

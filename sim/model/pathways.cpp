@@ -38,7 +38,8 @@ void build_pathway_tables(const TableInputs& in, MonthTables& out) {
   out.presence_before.assign(P, 1 << 30);
   out.lottery.assign(P, LotteryRule{});
   out.regularisations.assign(n, {});
-  for (const Ticket& t : in.tickets) ++out.pool[t.pathway];
+  for (const auto& part : in.tickets)
+    for (const Ticket& t : part) ++out.pool[t.pathway];
   out.regularisation_open.assign(n, 0);
 
   // This month's quotas, then the lottery: for each capped pathway with more pending
@@ -65,8 +66,9 @@ void build_pathway_tables(const TableInputs& in, MonthTables& out) {
   std::vector<std::vector<Ticket>> drawn(P);
   for (int p = 0; p < P; ++p)
     if (seats[p] > 0) drawn[p].reserve(static_cast<std::size_t>(out.pool[p]));
-  for (const Ticket& t : in.tickets)
-    if (seats[t.pathway] > 0) drawn[t.pathway].push_back(t);
+  for (const auto& part : in.tickets)
+    for (const Ticket& t : part)
+      if (seats[t.pathway] > 0) drawn[t.pathway].push_back(t);
   for (int p = 0; p < P; ++p) {
     LotteryRule& rule = out.lottery[p];
     if (seats[p] < 0) {

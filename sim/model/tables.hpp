@@ -171,7 +171,9 @@ struct TableInputs {
   const RouteTable& routes;
   const CounterLayout& layout;
   const std::vector<std::int64_t>& counts;  ///< state counts at the start of the month
-  const std::vector<Ticket>& tickets;       ///< pending applications' tickets for this month
+  /// Pending applications' tickets for this month, in parts (one per thread of the last
+  /// pass; one after a restore or a gather across ranks). Their order does not matter.
+  const std::vector<std::vector<Ticket>>& tickets;
   const ClockBounds& clock;
   Month month;
   int t;  ///< months since the start

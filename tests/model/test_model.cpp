@@ -4,8 +4,14 @@
 #include <doctest/doctest.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <boost/random/bernoulli_distribution.hpp>
+#include <boost/random/discrete_distribution.hpp>
+#include <cmath>
+#include <iterator>
 #include <numeric>
 
+#include "core/rng.hpp"
 #include "support/model_run.hpp"
 
 using namespace migsim;
@@ -197,4 +203,88 @@ TEST_CASE("people_per_agent: the initial stock is kept within rounding, and outp
   const Scenario s7 = load(with(busy_yaml(1), "people_per_agent: 1", "people_per_agent: 7"));
   // Each stock cell rounds to the nearest agent: at most 3 persons off per cell.
   CHECK(std::llabs(s7.initial_agents() * 7 - s7.initial_persons()) <= 3 * static_cast<long long>(s7.initial_stock.size()));
+}
+
+TEST_CASE("new agents of an inflow: sector and status from their own stream, with the shares of the country they come from or go to") {
+  // Three inflows whose home countries (where the sector shares come from: the origin, or
+  // the destination for the rest of the world) have different shares; no movers and no
+  // exits, so every settled agent after month 0 arrived by an inflow, known by its origin
+  // and location. Each one's sector and status are drawn, in that order, from its NewAgent
+  // stream: a discrete draw over the home's shares, then a Bernoulli at the inflow's
+  // irregular share.
+  const std::string yaml = R"(scenario_format: 1
+name: inflows
+start: 2020-01
+end: 2020-03
+seed: 11
+people_per_agent: 1
+sectors: [farm, office, care]
+countries:
+  - {code: AAA, language: x, capital: [0, 0], population: 1.0e7, working_age: 6.0e6, gdp_pc_ppp: 6000, unemployment: 0.1, sector_shares: {farm: 0.8, office: 0.15, care: 0.05}}
+  - {code: BBB, language: x, capital: [0, 10], population: 1.0e7, working_age: 6.0e6, gdp_pc_ppp: 12000, unemployment: 0.05, sector_shares: {farm: 0.1, office: 0.3, care: 0.6}, vacancies: {farm: 1000, office: 1000, care: 1000}}
+  - {code: CCC, language: y, capital: [0, 20], population: 1.0e8, working_age: 6.0e7, gdp_pc_ppp: 48000, unemployment: 0.05, sector_shares: {farm: 0.3, office: 0.6, care: 0.1}, vacancies: {farm: 5000, office: 5000, care: 5000}}
+inflows:
+  - {origin: ROW, destination: BBB, persons_per_year: 24000, irregular_share: 0.3}
+  - {origin: AAA, destination: CCC, persons_per_year: 24000, irregular_share: 0.1}
+  - {origin: ROW, destination: CCC, persons_per_year: 24000, irregular_share: 0.5}
+)" + quiet_behaviour();
+  const Scenario s = load(yaml);
+  const int n = s.n_countries();
+  const int threads_before = omp_get_max_threads();
+  for (int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    const std::uint64_t seed = 11;
+    Model m(s, seed);
+    m.step();
+    const Agents& a = m.agents();
+    std::size_t checked = 0, wrong_sector = 0, wrong_status = 0, strays = 0;
+    std::vector<std::size_t> per_inflow(s.inflows.size(), 0);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const auto st = static_cast<Status>(a.status[i]);
+      if (st != Status::Regular && st != Status::Irregular) continue;
+      std::size_t f = 0;
+      while (f < s.inflows.size() && !(s.inflows[f].origin == a.origin[i] && s.inflows[f].destination == a.location[i]))
+        ++f;
+      if (f == s.inflows.size()) {
+        ++strays;
+        continue;
+      }
+      const Inflow& in = s.inflows[f];
+      const auto& shares = s.countries[static_cast<std::size_t>(in.origin < n ? in.origin : in.destination)].sector_shares;
+      KeyedStream rs(seed, 0, a.id[i], Purpose::NewAgent);
+      const int sector = boost::random::discrete_distribution<int, double>(shares.begin(), shares.end())(rs);
+      const bool irregular = boost::random::bernoulli_distribution<double>(in.irregular_share)(rs);
+      wrong_sector += (a.flags[i] & flag::kSectorMask) != sector;
+      wrong_status += st != (irregular ? Status::Irregular : Status::Regular);
+      ++per_inflow[f];
+      ++checked;
+    }
+    CAPTURE(threads);
+    CHECK(strays == 0);
+    CHECK(wrong_sector == 0);
+    CHECK(wrong_status == 0);
+    // Each inflow brings Poisson(2,000) agents in the month: 5 sd is about 224.
+    for (std::size_t f = 0; f < per_inflow.size(); ++f) CHECK(within_sd(double(per_inflow[f]), 2000.0, std::sqrt(2000.0)));
+    CHECK(checked == a.size());
+  }
+  omp_set_num_threads(threads_before);
+}
+
+TEST_CASE("merge_free merges two sorted lists of slots in place") {
+  const auto merged = [](std::vector<std::uint32_t> free, const std::vector<std::uint32_t>& freed) {
+    std::vector<std::uint32_t> expect;
+    std::merge(free.begin(), free.end(), freed.begin(), freed.end(), std::back_inserter(expect));
+    merge_free(free, freed);
+    return free == expect;
+  };
+  CHECK(merged({}, {}));
+  CHECK(merged({}, {3, 9}));
+  CHECK(merged({4, 8}, {}));
+  CHECK(merged({10, 20, 30}, {1, 2}));       // all freed below
+  CHECK(merged({1, 2}, {10, 20, 30}));       // all freed above
+  CHECK(merged({1, 5, 9, 13}, {0, 6, 7, 14}));  // interleaved, both ends
+  std::vector<std::uint32_t> a, b;
+  for (std::uint32_t k = 0; k < 5000; ++k) ((k * 2654435761u) >> 31 ? a : b).push_back(k);
+  CHECK(merged(a, b));
+  CHECK(merged(b, a));
 }
