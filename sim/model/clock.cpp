@@ -51,13 +51,6 @@ std::int16_t wake_after(double q, const Geometric& wait, KeyedStream& rs, int t)
   return static_cast<std::int16_t>(std::min<std::int64_t>(std::int64_t{t} + 1 + failures, kNever));
 }
 
-/// wake_after() for the batch's month and the stream's next word w, now or queued.
-void wake_after(double q, const Geometric& wait, double log_1mp, WakeBatch& batch, std::int16_t* out,
-                std::uint32_t w) {
-  if (!(q > 0)) *out = kNever;
-  else if (q >= 1) *out = static_cast<std::int16_t>(std::min(batch.month() + 1, int{kNever}));
-  else batch.add(out, w, wait, log_1mp);
-}
 
 /// An engine that yields one word, for the Geometric to draw from.
 struct OneWord {
@@ -126,7 +119,7 @@ std::int16_t ClockBounds::next_wake(KeyedStream& rs, int t, std::size_t cls) con
 }
 
 void ClockBounds::next_wake(WakeBatch& batch, std::int16_t* out, std::uint32_t w, std::size_t cls) const {
-  wake_after(any[cls], wait[cls], log_1mp[cls], batch, out, w);
+  queue_wake(any[cls], wait[cls], log_1mp[cls], batch, out, w);
 }
 
 void UnemployedClocks::update(const ClockBounds& bounds, const std::vector<double>& hire_p, int sectors) {
@@ -162,7 +155,7 @@ std::int16_t UnemployedClocks::next_wake(KeyedStream& rs, int t, std::size_t g) 
 }
 
 void UnemployedClocks::next_wake(WakeBatch& batch, std::int16_t* out, std::uint32_t w, std::size_t g) const {
-  wake_after(any[g], wait[g], log_1mp[g], batch, out, w);
+  queue_wake(any[g], wait[g], log_1mp[g], batch, out, w);
 }
 
 }  // namespace migsim

@@ -20,6 +20,7 @@
 /// clocks with the new bound.
 
 #include <boost/random/geometric_distribution.hpp>
+#include <algorithm>
 #include <cassert>
 #include <cstdint>
 #include <vector>
@@ -79,6 +80,15 @@ class WakeBatch {
   double log_1mp_[kMax];
   double ratio_[kMax];
 };
+
+/// The wake after batch.month() of a clock whose candidate probability is q: never when q
+/// is 0, next month when it is 1, else drawn from the word `w` (queued in the batch).
+inline void queue_wake(double q, const Geometric& wait, double log_1mp, WakeBatch& batch, std::int16_t* out,
+                       std::uint32_t w) {
+  if (!(q > 0)) *out = kNever;
+  else if (q >= 1) *out = static_cast<std::int16_t>(std::min(batch.month() + 1, int{kNever}));
+  else batch.add(out, w, wait, log_1mp);
+}
 
 struct ClockBounds {
   int n = 0;

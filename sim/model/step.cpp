@@ -145,12 +145,19 @@ struct AgentMonth {
   /// queue, computed every WakeBatch::kMax clocks and after the thread's last block). Its
   /// draw is the next word of the Settled block's stream (word 3), or the first of this
   /// month's Clock stream: a geometric wait takes one word.
+  /// The employed's clock is ClockBounds' class (l, irregular), the unemployed's
+  /// UnemployedClocks' group; both tables are read the same way, and which one is chosen
+  /// without a branch (whether a woken migrant is employed is a coin toss to the predictor).
   void redraw_clock(std::int16_t* out) const {
     const int irregular = st == kIrregular ? 1 : 0;
     const std::uint32_t w =
         have_words ? words[3] : random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Clock)[0];
-    if (fl & flag::kEmployed) clock.next_wake(wakes, out, w, clock.at(l, irregular));
-    else unemployed.next_wake(wakes, out, w, unemployed_group(irregular));
+    const bool employed = (fl & flag::kEmployed) != 0;
+    const std::size_t k = employed ? clock.at(l, irregular) : unemployed_group(irregular);
+    const double* any = employed ? clock.any.data() : unemployed.any.data();
+    const Geometric* wait = employed ? clock.wait.data() : unemployed.wait.data();
+    const double* log_1mp = employed ? clock.log_1mp.data() : unemployed.log_1mp.data();
+    queue_wake(any[k], wait[k], log_1mp[k], wakes, out, w);
   }
 
   std::size_t unemployed_group(int irregular) const {
@@ -296,37 +303,31 @@ struct AgentMonth {
     since = t + 1;  // the next edge starts next month
   }
 
-  // Mechanisms 6 and 8 for an employed migrant whose clock woke this month (clock.hpp).
+  // Mechanisms 6 and 8 for a settled migrant whose clock woke this month (clock.hpp).
+  // Employed: word 0 picks job loss, exit or both (ClockBounds::kind), and an exit is drawn
+  // from clock_exits with word 2. Unemployed: word 0 picks hiring, exit or both
+  // (UnemployedClocks::kind), a hiring happens with word 1 at the group's thinning, and an
+  // exit, with the hazards of the state after the hiring, from unemployed_clock_exits. One
+  // path for both, the tables chosen and the job's change made without branches: which of
+  // the two a woken migrant is, and whether its job changes, are coin tosses to the branch
+  // predictor.
   void wake_up() {
     const auto& w = settled_words();
     const int irregular = st == kIrregular ? 1 : 0;
-    const int what = clock.kind[clock.at(l, irregular)].pick(w[0]);  // 0 job loss, 1 exit, 2 both
-    if (what == 0 || what == 2) {
-      fl &= ~flag::kEmployed;
-      job_since = t;
-    }
-    if (what == 1 || what == 2) {
-      exit_event(tab.clock_exits[(static_cast<std::size_t>(l) * tab.origins + o) * 2 + irregular].pick(w[2]));
-    }
-  }
-
-  // Mechanisms 6 and 8 for an unemployed migrant whose clock woke this month (clock.hpp):
-  // hiring, then exits with the hazards of the state after it, each thinned to the month's
-  // probability.
-  void wake_up_unemployed() {
-    const auto& w = settled_words();
-    const int irregular = st == kIrregular ? 1 : 0;
+    const bool employed = (fl & flag::kEmployed) != 0;
     const std::size_t g = unemployed_group(irregular);
-    const int what = unemployed.kind[g].pick(w[0]);  // 0 hiring, 1 exit, 2 both
-    if ((what == 0 || what == 2) && unemployed.hire[g].happens(w[1])) {
-      fl |= flag::kEmployed;
-      job_since = t;
-      ++c[L.hires_at(l, fl & flag::kSectorMask)];
-    }
+    const Exclusive<3>& kind = employed ? clock.kind[clock.at(l, irregular)] : unemployed.kind[g];
+    const int what = kind.pick(w[0]);  // 0 job loss (hiring), 1 exit, 2 both, 3 nothing
+    const bool job_change = (what == 0 || what == 2) && (employed || unemployed.hire[g].happens(w[1]));
+    fl ^= job_change ? flag::kEmployed : 0;
+    job_since = job_change ? t : job_since;
+    c[L.hires_at(l, fl & flag::kSectorMask)] += (job_change && !employed) ? 1 : 0;
     if (what == 1 || what == 2) {
+      const std::size_t lo = (static_cast<std::size_t>(l) * tab.origins + o) * 2 + irregular;
       const int long_unemployed = !(fl & flag::kEmployed) && t - job_since >= long_months ? 1 : 0;
-      const std::size_t k = ((static_cast<std::size_t>(l) * tab.origins + o) * 2 + irregular) * 2 + long_unemployed;
-      exit_event(tab.unemployed_clock_exits[k].pick(w[2]));
+      const Exclusive<4>& exits =
+          employed ? tab.clock_exits[lo] : tab.unemployed_clock_exits[lo * 2 + static_cast<std::size_t>(long_unemployed)];
+      exit_event(exits.pick(w[2]));
     }
   }
 
@@ -426,8 +427,7 @@ struct AgentMonth {
       case kInTransit: travel(); break;
       default:
         if (on_clock() && wake == t) {
-          if (fl & flag::kEmployed) wake_up();
-          else wake_up_unemployed();
+          wake_up();
         } else {
           settle();
         }
