@@ -51,7 +51,6 @@ std::int16_t wake_after(double q, const Geometric& wait, KeyedStream& rs, int t)
   return static_cast<std::int16_t>(std::min<std::int64_t>(std::int64_t{t} + 1 + failures, kNever));
 }
 
-
 /// An engine that yields one word, for the Geometric to draw from.
 struct OneWord {
   using result_type = std::uint32_t;

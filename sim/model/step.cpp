@@ -144,10 +144,10 @@ struct AgentMonth {
   /// A fresh clock for the migrant, stored at `out` now or queued in `wakes` (the thread's
   /// queue, computed every WakeBatch::kMax clocks and after the thread's last block). Its
   /// draw is the next word of the Settled block's stream (word 3), or the first of this
-  /// month's Clock stream: a geometric wait takes one word.
-  /// The employed's clock is ClockBounds' class (l, irregular), the unemployed's
-  /// UnemployedClocks' group; both tables are read the same way, and which one is chosen
-  /// without a branch (whether a woken migrant is employed is a coin toss to the predictor).
+  /// month's Clock stream: a geometric wait takes one word. The employed's clock is
+  /// ClockBounds' class (l, irregular), the unemployed's UnemployedClocks' group; both tables
+  /// are read the same way, and which one is chosen without a branch (whether a woken migrant
+  /// is employed is a coin toss to the predictor).
   void redraw_clock(std::int16_t* out) const {
     const int irregular = st == kIrregular ? 1 : 0;
     const std::uint32_t w =
