@@ -101,6 +101,64 @@ def machine():
             "kernel": platform.release()}
 
 
+def rate_of(runs):
+    """A round's rate at a thread count: the mean over its runs (one per core for 1 thread)."""
+    return statistics.mean(r["agent_months"] / r["loop_s"] for r in runs)
+
+
+def summarise(rounds, cases, threads, cores):
+    """The table's rows from the rounds' measurements.
+
+    rounds: one dict per round: "probe" {threads: GB/s}, and (case name, threads) -> list of
+    migsim-bench case results (for 1 thread, one per core of `cores`, in that order).
+    cases: (name, scenario path) pairs. Medians over the rounds; ratios within each round."""
+    probe = {t: statistics.median(rd["probe"][t] for rd in rounds) for t in threads}
+    results = []
+    for name, scenario in cases:
+        for t in threads:
+            per_round = [rd[(name, t)] for rd in rounds]
+            runs = [r for rr in per_round for r in rr]
+            med = lambda key: statistics.median(r[key] for r in runs)
+            r0 = runs[0]
+            rate = statistics.median(rate_of(rr) for rr in per_round)
+            state = r0["state_bytes_per_agent"]
+            total = statistics.median(r["startup_s"] + r["loop_s"] + r["write_s"] for r in runs)
+            row = {
+                "case": name, "scenario": scenario, "agents": r0["agents"],
+                "max_agents": r0["max_agents"], "months": r0["months"], "threads": t,
+                "agent_months_per_s": rate, "ns_per_agent_month": 1e9 / rate,
+                "startup_s": med("startup_s"), "loop_s": med("loop_s"), "write_s": med("write_s"),
+                "output_share": statistics.median(r["write_s"] / (r["startup_s"] + r["loop_s"] + r["write_s"]) for r in runs),
+                "peak_rss_bytes": med("peak_rss_bytes"),
+                "bytes_per_agent": med("peak_rss_bytes") / r0["max_agents"],
+                "state_bytes_per_agent": state,
+                "limit_ratio": statistics.median(rate_of(rd[(name, t)]) * state * 2 / (rd["probe"][t] * 1e9)
+                                                 for rd in rounds),
+                "probe_copy_gb_s": probe[t], "run_s": total, "repeats": len(rounds),
+                "rates": [rate_of(rr) for rr in per_round],
+            }
+            if t == 1:
+                row["rate_by_core"] = {
+                    str(c): statistics.median(rd[(name, 1)][j]["agent_months"] / rd[(name, 1)][j]["loop_s"]
+                                              for rd in rounds)
+                    for j, c in enumerate(cores)}
+            results.append(row)
+    by = {(r["case"], r["threads"]): r for r in results}
+    for r in results:
+        many = (r["case"], 1) in by and r["threads"] != 1
+        r["speedup"] = (statistics.median(rate_of(rd[(r["case"], r["threads"])]) / rate_of(rd[(r["case"], 1)])
+                                          for rd in rounds) if many else None)
+        r["speedup_vs_fastest_core"] = (
+            statistics.median(rate_of(rd[(r["case"], r["threads"])]) /
+                              max(x["agent_months"] / x["loop_s"] for x in rd[(r["case"], 1)]) for rd in rounds)
+            if many else None)
+        # Time per agent-month against the 1M case's at the same thread count, within rounds.
+        if r["case"] != "synthetic 1M" and ("synthetic 1M", r["threads"]) in by:
+            r["vs_1M_per_agent_month"] = statistics.median(
+                rate_of(rd[("synthetic 1M", r["threads"])]) / rate_of(rd[(r["case"], r["threads"])]) for rd in rounds)
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description="migsim benchmarks (make bench)")
     ap.add_argument("--repeats", type=int, default=5)
@@ -139,52 +197,12 @@ def main():
                 rd[(name, t)] = [run_json(args, c) for c in cores] if t == 1 else [run_json(args)]
         rounds.append(rd)
         print(f"  round {k + 1} of {a.repeats} done", file=sys.stderr)
-    # A round's rate at a thread count: the mean over its runs (the cores, for 1 thread).
-    rate_of = lambda runs: statistics.mean(r["agent_months"] / r["loop_s"] for r in runs)
     probe = {t: statistics.median(rd["probe"][t] for rd in rounds) for t in threads}
-    results = []
-    for name, path in cases:
-        for t in threads:
-            per_round = [rd[(name, t)] for rd in rounds]
-            runs = [r for rr in per_round for r in rr]
-            med = lambda key: statistics.median(r[key] for r in runs)
-            r0 = runs[0]
-            rate = statistics.median(rate_of(rr) for rr in per_round)
-            state = r0["state_bytes_per_agent"]
-            total = statistics.median(r["startup_s"] + r["loop_s"] + r["write_s"] for r in runs)
-            results.append({
-                "case": name, "scenario": str(path.relative_to(ROOT)), "agents": r0["agents"],
-                "max_agents": r0["max_agents"], "months": r0["months"], "threads": t,
-                "agent_months_per_s": rate, "ns_per_agent_month": 1e9 / rate,
-                "startup_s": med("startup_s"), "loop_s": med("loop_s"), "write_s": med("write_s"),
-                "output_share": statistics.median(r["write_s"] / (r["startup_s"] + r["loop_s"] + r["write_s"]) for r in runs),
-                "peak_rss_bytes": med("peak_rss_bytes"),
-                "bytes_per_agent": med("peak_rss_bytes") / r0["max_agents"],
-                "state_bytes_per_agent": state,
-                "limit_ratio": statistics.median(rate_of(rd[(name, t)]) * state * 2 / (rd["probe"][t] * 1e9)
-                                                 for rd in rounds),
-                "probe_copy_gb_s": probe[t], "run_s": total, "repeats": a.repeats,
-                "rates": [rate_of(rr) for rr in per_round],
-            })
-            if t == 1:
-                results[-1]["rate_by_core"] = {
-                    str(c): statistics.median(rd[(name, 1)][j]["agent_months"] / rd[(name, 1)][j]["loop_s"]
-                                              for rd in rounds)
-                    for j, c in enumerate(cores)}
-            print(f"  {name:14s} threads {t}: {rate / 1e6:7.1f} M agent-months/s", file=sys.stderr)
-    by = {(r["case"], r["threads"]): r for r in results}
+    results = summarise(rounds, [(name, str(path.relative_to(ROOT))) for name, path in cases], threads, cores)
     for r in results:
-        one = by.get((r["case"], 1))
-        r["speedup"] = (statistics.median(rate_of(rd[(r["case"], r["threads"])]) / rate_of(rd[(r["case"], 1)])
-                                          for rd in rounds) if one and r["threads"] != 1 else None)
-        r["speedup_vs_fastest_core"] = (
-            statistics.median(rate_of(rd[(r["case"], r["threads"])]) /
-                              max(x["agent_months"] / x["loop_s"] for x in rd[(r["case"], 1)]) for rd in rounds)
-            if one and r["threads"] != 1 else None)
-        # Time per agent-month against the 1M case's at the same thread count, within rounds.
-        if r["case"] != "synthetic 1M" and ("synthetic 1M", r["threads"]) in by:
-            r["vs_1M_per_agent_month"] = statistics.median(
-                rate_of(rd[("synthetic 1M", r["threads"])]) / rate_of(rd[(r["case"], r["threads"])]) for rd in rounds)
+        print(f"  {r['case']:14s} threads {r['threads']}: {r['agent_months_per_s'] / 1e6:7.1f} M agent-months/s",
+              file=sys.stderr)
+    by = {(r["case"], r["threads"]): r for r in results}
 
     # Table.
     head = f"{'case':14s} {'agents':>11s} {'thr':>3s} {'M ag-mo/s':>10s} {'ns/ag-mo':>9s} {'B/agent':>8s} " \
