@@ -15,6 +15,9 @@ slow spell of a shared machine does not fall on one side of a ratio only:
 - startup_s: scenario loading and initial agents
 - speedup: rate at 2 threads / rate at 1 thread on an average core (below)
 - speedup_vs_fastest_core: rate at 2 threads / rate at 1 thread on the fastest core
+- pair_speedup: two 1-thread copies started together on two cores, their summed rate / rate
+  at 1 thread on an average core: what this machine gives two independent jobs, the ceiling
+  for a 2-thread speed-up; pair_efficiency: rate at 2 threads / that summed rate
 
 One-thread runs are pinned, one run per core (up to four cores, spread over the ones this
 process may use), and a round's 1-thread figures are the mean over those cores. The cores of a
@@ -57,11 +60,23 @@ TARGETS = {
 
 def run_json(args, cpu=None):
     """One migsim-bench run; pinned to `cpu` if given."""
-    pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
-    p = subprocess.run([str(BENCH), *map(str, args)], capture_output=True, text=True, preexec_fn=pin)
-    if p.returncode != 0:
-        sys.exit(f"migsim-bench {' '.join(map(str, args))} failed:\n{p.stderr}")
-    return json.loads(p.stdout)
+    return run_together(args, [cpu])[0]
+
+
+def run_together(args, cpus):
+    """Copies of one migsim-bench run started at once, one pinned to each of `cpus` (None: not
+    pinned); their results in that order."""
+    def pin(cpu):
+        return (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
+    procs = [subprocess.Popen([str(BENCH), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, preexec_fn=pin(c)) for c in cpus]
+    out = []
+    for p in procs:
+        stdout, stderr = p.communicate()
+        if p.returncode != 0:
+            sys.exit(f"migsim-bench {' '.join(map(str, args))} failed:\n{stderr}")
+        out.append(json.loads(stdout))
+    return out
 
 
 def synthetic(agents, months):
@@ -152,6 +167,15 @@ def summarise(rounds, cases, threads, cores):
             statistics.median(rate_of(rd[(r["case"], r["threads"])]) /
                               max(x["agent_months"] / x["loop_s"] for x in rd[(r["case"], 1)]) for rd in rounds)
             if many else None)
+        # Against two 1-thread copies run at once on two cores: the machine's own ceiling for
+        # 2 threads (their summed rate over the average core's), and the share of it reached.
+        pairs = [rd.get((r["case"], "pair")) for rd in rounds]
+        if r["threads"] == 2 and many and all(pairs):
+            pair_rate = lambda runs: sum(x["agent_months"] / x["loop_s"] for x in runs)
+            r["pair_speedup"] = statistics.median(pair_rate(pr) / rate_of(rd[(r["case"], 1)])
+                                                  for pr, rd in zip(pairs, rounds))
+            r["pair_efficiency"] = statistics.median(rate_of(rd[(r["case"], 2)]) / pair_rate(pr)
+                                                     for pr, rd in zip(pairs, rounds))
         # Time per agent-month against the 1M case's at the same thread count, within rounds.
         if r["case"] != "synthetic 1M" and ("synthetic 1M", r["threads"]) in by:
             r["vs_1M_per_agent_month"] = statistics.median(
@@ -195,6 +219,12 @@ def main():
             for t in threads:
                 args = ["case", path, "--months", a.months, "--threads", t, "--output-dir", OUT]
                 rd[(name, t)] = [run_json(args, c) for c in cores] if t == 1 else [run_json(args)]
+            # What the machine gives two jobs at once: two 1-thread copies, started together on
+            # two cores (the ceiling for a 2-thread speed-up on a host whose cores slow each
+            # other down when both are busy).
+            if 1 in threads and 2 in threads and len(cores) >= 2:
+                args = ["case", path, "--months", a.months, "--threads", 1, "--output-dir", OUT]
+                rd[(name, "pair")] = run_together(args, cores[:2])
         rounds.append(rd)
         print(f"  round {k + 1} of {a.repeats} done", file=sys.stderr)
     probe = {t: statistics.median(rd["probe"][t] for rd in rounds) for t in threads}
@@ -225,6 +255,9 @@ def main():
             if r["threads"] == 1:
                 two = by.get((r["case"], 2))
                 fast = f", 2 threads {two['speedup_vs_fastest_core']:.2f}x the fastest" if two else ""
+                if two and "pair_speedup" in two:
+                    fast += (f"; two 1-thread copies at once {two['pair_speedup']:.2f}x the average core,"
+                             f" 2 threads {100 * two['pair_efficiency']:.0f}% of them")
                 print(f"  {r['case']:14s} " + ", ".join(f"core {c} {v / 1e6:.1f}" for c, v in r["rate_by_core"].items())
                       + fast)
 

@@ -30,12 +30,13 @@ def test_cores_all_when_few_and_spread_when_many(monkeypatch):
 
 
 def two_rounds():
-    # Core 0 is half as fast as core 1; 2 threads run at the two cores' sum less 10%.
+    # Core 0 is half as fast as core 1; 2 threads run at 90% of the two cores' sum.
     rounds = []
     for slow in (1.0, 0.8):  # the second round is a slow spell of the whole machine
         rd = {"probe": {1: 10.0 * slow, 2: 16.0 * slow}}
         rd[("synthetic 1M", 1)] = [case(100e6 * slow), case(200e6 * slow)]
         rd[("synthetic 1M", 2)] = [case(270e6 * slow)]
+        rd[("synthetic 1M", "pair")] = [case(95e6 * slow), case(190e6 * slow)]  # started together
         rd[("synthetic 30M", 1)] = [case(120e6 * slow, agents=30000), case(240e6 * slow, agents=30000)]
         rd[("synthetic 30M", 2)] = [case(300e6 * slow, agents=30000)]
         rounds.append(rd)
@@ -53,6 +54,10 @@ def test_one_thread_is_the_mean_of_the_cores_and_speedups_take_it_or_the_fastest
     assert two["speedup"] == pytest.approx(1.8)
     assert two["speedup_vs_fastest_core"] == pytest.approx(1.35)
     assert one["speedup"] is None and "rate_by_core" not in two
+    # Two 1-thread copies at once: (95 + 190) / 150 over the average core; 2 threads reach 270 / 285.
+    assert two["pair_speedup"] == pytest.approx(1.9)
+    assert two["pair_efficiency"] == pytest.approx(270 / 285)
+    assert "pair_speedup" not in rows[("synthetic 30M", 2)] and "pair_speedup" not in one
     # Limit ratio: rate x 16 bytes x 2 / probe, within each round.
     assert one["limit_ratio"] == pytest.approx(150e6 * 32 / 10e9)
     assert two["limit_ratio"] == pytest.approx(270e6 * 32 / 16e9)
