@@ -18,17 +18,18 @@ slow spell of a shared machine does not fall on one side of a ratio only:
 - pair_speedup: two 1-thread copies started together on two cores, their summed rate / rate
   at 1 thread on an average core: what this machine gives two independent jobs, the ceiling
   for a 2-thread speed-up; pair_efficiency: rate at 2 threads / that summed rate
-
-One-thread runs are pinned, one run per core (up to four cores, spread over the ones this
-process may use), and a round's 1-thread figures are the mean over those cores. The cores of a
-shared machine need not be equally fast: on the 2-core guest of docs/performance.md, one vCPU
-ran the model 30-40% slower than the other, so an unpinned 1-thread run measured whichever
-core the scheduler chose. Against the fastest core, 2 threads can gain at most 1 + (the slower
-core's speed / the fastest's); against the average core, the ideal is 2x on any machine.
 - limit_ratio: (agents x state bytes x 2, read and written once per month, at the measured
   rate) / probe bandwidth = time to stream the agent state through memory once / time of a
   month's step. 1.0 means a month costs what merely reading and writing every agent's state
   once costs.
+
+One-thread runs are pinned, one run per core (up to four cores, spread over the ones this
+process may use), and a round's 1-thread figures are the mean over those cores. The cores of a
+shared machine need not be equally fast: on the 2-core guest of docs/performance.md, one vCPU
+at times ran the model 30-40% slower than the other (which one changed with the host's load),
+so an unpinned 1-thread run measured whichever core the scheduler chose. Against the fastest
+core, 2 threads can gain at most 1 + (the slower core's speed / the fastest's); against the
+average core, the ideal is 2x on any machine.
 
 Writes outputs/bench/results.json and prints a table. Figures vary 10-30 % with other load
 on shared machines: compare ratios measured in one run.
