@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "engine/recorder.hpp"
@@ -28,6 +29,14 @@ namespace {
 double cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+/// CLOCK_MONOTONIC in seconds: one clock for every process on the machine, so that runs
+/// started together can be lined up (run_bench.py's two copies at once).
+double monotonic_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
   return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
@@ -52,13 +61,17 @@ int run_case(const std::string& path, int months, int threads, const std::string
   const int n = std::min(months, s.months());
   double agent_months = 0;
   std::int64_t most = initial;
+  std::vector<double> month_end(static_cast<std::size_t>(n)), month_agents(static_cast<std::size_t>(n));
   const auto t1 = clock_type::now();
   const double cpu1 = cpu_seconds();
+  const double loop_start = monotonic_seconds();
   for (int t = 0; t < n; ++t) {
+    month_agents[static_cast<std::size_t>(t)] = double(model.live_agents());
     agent_months += double(model.live_agents());
     const MonthResult& r = model.step();
     rec.add(r, model.layout());
     most = std::max(most, r.agents);
+    month_end[static_cast<std::size_t>(t)] = monotonic_seconds();
   }
   const double loop = seconds_since(t1);
   const double loop_cpu = cpu_seconds() - cpu1;
@@ -70,12 +83,23 @@ int run_case(const std::string& path, int months, int threads, const std::string
   output::write_netcdf(rec.take_dataset(info), out, {true, 2});
   const double write = seconds_since(t2);
   std::filesystem::remove(out);
+  auto list = [](const std::vector<double>& v, const char* format) {
+    std::string text;
+    char buf[64];
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      std::snprintf(buf, sizeof buf, format, v[k]);
+      text += (k ? ", " : "") + std::string(buf);
+    }
+    return "[" + text + "]";
+  };
   std::printf(
       "{\"scenario\": \"%s\", \"agents\": %lld, \"max_agents\": %lld, \"months\": %d, \"threads\": %d, "
       "\"agent_months\": %.0f, \"startup_s\": %.6f, \"loop_s\": %.6f, \"loop_cpu_s\": %.6f, \"write_s\": %.6f, "
-      "\"peak_rss_bytes\": %ld, \"state_bytes_per_agent\": %zu, \"slots\": %zu}\n",
+      "\"peak_rss_bytes\": %ld, \"state_bytes_per_agent\": %zu, \"slots\": %zu, \"loop_start_monotonic_s\": %.6f, "
+      "\"month_end_monotonic_s\": %s, \"month_agents\": %s}\n",
       s.name.c_str(), static_cast<long long>(initial), static_cast<long long>(most), n, threads, agent_months,
-      startup, loop, loop_cpu, write, peak_rss_bytes(), Agents::kBytesPerAgent, model.agents().size());
+      startup, loop, loop_cpu, write, peak_rss_bytes(), Agents::kBytesPerAgent, model.agents().size(), loop_start,
+      list(month_end, "%.6f").c_str(), list(month_agents, "%.0f").c_str());
   return 0;
 }
 

@@ -15,16 +15,18 @@ slow spell of a shared machine does not fall on one side of a ratio only:
 - startup_s: scenario loading and initial agents
 - speedup: rate at 2 threads / rate at 1 thread on an average core (below)
 - speedup_vs_fastest_core: rate at 2 threads / rate at 1 thread on the fastest core
-- pair_speedup: two 1-thread copies started together on two cores, their summed rate / rate
-  at 1 thread on an average core: what this machine gives two independent jobs, the ceiling
-  for a 2-thread speed-up; pair_efficiency: rate at 2 threads / that summed rate
+- pair_speedup: two 1-thread copies started together on two cores, their summed rate while
+  both were in their loops / the mean rate of the same two cores alone: what this machine
+  gives two independent jobs, the ceiling for a 2-thread speed-up; pair_efficiency: rate at 2
+  threads / that summed rate
 - limit_ratio: (agents x state bytes x 2, read and written once per month, at the measured
   rate) / probe bandwidth = time to stream the agent state through memory once / time of a
   month's step. 1.0 means a month costs what merely reading and writing every agent's state
   once costs.
 
 One-thread runs are pinned, one run per core (up to four cores, spread over the ones this
-process may use), and a round's 1-thread figures are the mean over those cores. The cores of a
+process may use), and a round's 1-thread figures (rate, times, output share, memory) are the
+mean over those cores. The cores of a
 shared machine need not be equally fast: on the 2-core guest of docs/performance.md, one vCPU
 at times ran the model 30-40% slower than the other (which one changed with the host's load),
 so an unpinned 1-thread run measured whichever core the scheduler chose. Against the fastest
@@ -35,6 +37,7 @@ Writes outputs/bench/results.json and prints a table. Figures vary 10-30 % with 
 on shared machines: compare ratios measured in one run.
 """
 import argparse
+import bisect
 import json
 import os
 import platform
@@ -66,7 +69,7 @@ def run_json(args, cpu=None):
 
 def run_together(args, cpus):
     """Copies of one migsim-bench run started at once, one pinned to each of `cpus` (None: not
-    pinned); their results in that order."""
+    pinned); their results in that order. If one fails, the others are stopped."""
     def pin(cpu):
         return (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     procs = [subprocess.Popen([str(BENCH), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -75,6 +78,10 @@ def run_together(args, cpus):
     for p in procs:
         stdout, stderr = p.communicate()
         if p.returncode != 0:
+            for q in procs:
+                if q.poll() is None:
+                    q.kill()
+                    q.wait()
             sys.exit(f"migsim-bench {' '.join(map(str, args))} failed:\n{stderr}")
         out.append(json.loads(stdout))
     return out
@@ -117,71 +124,109 @@ def machine():
             "kernel": platform.release()}
 
 
+def run_rate(r):
+    """One run's rate: agent-months per second of its monthly loop."""
+    return r["agent_months"] / r["loop_s"]
+
+
 def rate_of(runs):
     """A round's rate at a thread count: the mean over its runs (one per core for 1 thread)."""
-    return statistics.mean(r["agent_months"] / r["loop_s"] for r in runs)
+    return statistics.mean(map(run_rate, runs))
+
+
+def overlap_rates(runs):
+    """The rates of runs started together while all of them were in their monthly loops: the
+    agent-months each completed within that window (interpolated between its month ends) over
+    the window's length. None if their loops did not overlap. (A copy that finishes first
+    leaves the others alone on the machine; their whole loops would overstate what two busy
+    cores give.)"""
+    start = max(r["loop_start_monotonic_s"] for r in runs)
+    end = min(r["month_end_monotonic_s"][-1] for r in runs)
+    if not end > start:
+        return None
+    rates = []
+    for r in runs:
+        times = [r["loop_start_monotonic_s"], *r["month_end_monotonic_s"]]
+        done = [0.0]
+        for x in r["month_agents"]:
+            done.append(done[-1] + x)
+
+        def at(x):
+            k = min(max(bisect.bisect_right(times, x) - 1, 0), len(times) - 2)
+            return done[k] + (done[k + 1] - done[k]) * (x - times[k]) / (times[k + 1] - times[k])
+        rates.append((at(end) - at(start)) / (end - start))
+    return rates
+
+
+def by_case(results):
+    return {(r["case"], r["threads"]): r for r in results}
 
 
 def summarise(rounds, cases, threads, cores):
     """The table's rows from the rounds' measurements.
 
-    rounds: one dict per round: "probe" {threads: GB/s}, and (case name, threads) -> list of
-    migsim-bench case results (for 1 thread, one per core of `cores`, in that order).
-    cases: (name, scenario path) pairs. Medians over the rounds; ratios within each round."""
+    rounds: one dict per round: "probe" {threads: GB/s}, "probe_by_core" {core: GB/s}, and
+    (case name, threads) -> list of migsim-bench case results (for 1 thread, one per core of
+    `cores`, in that order); (case name, "pair") -> the two copies started together.
+    cases: (name, scenario path) pairs. A round's figure at 1 thread is the mean over the
+    cores; the table gives medians over the rounds, and ratios are taken within each round.
+    Returns {"rows", "probe", "probe_by_core"}."""
     probe = {t: statistics.median(rd["probe"][t] for rd in rounds) for t in threads}
+    probe_by_core = ({str(c): statistics.median(rd["probe_by_core"][c] for rd in rounds) for c in cores}
+                     if 1 in threads else {})
+    run_s = lambda r: r["startup_s"] + r["loop_s"] + r["write_s"]
     results = []
     for name, scenario in cases:
         for t in threads:
             per_round = [rd[(name, t)] for rd in rounds]
-            runs = [r for rr in per_round for r in rr]
-            med = lambda key: statistics.median(r[key] for r in runs)
-            r0 = runs[0]
+            if t == 1 and any(len(rr) != len(cores) for rr in per_round):
+                raise ValueError(f"{name}: expected one 1-thread run per core {cores}")
+            # Median over the rounds of the mean over the round's runs.
+            med = lambda f: statistics.median(statistics.mean(map(f, rr)) for rr in per_round)
+            r0 = per_round[0][0]
             rate = statistics.median(rate_of(rr) for rr in per_round)
             state = r0["state_bytes_per_agent"]
-            total = statistics.median(r["startup_s"] + r["loop_s"] + r["write_s"] for r in runs)
+            peak = med(lambda r: r["peak_rss_bytes"])
             row = {
                 "case": name, "scenario": scenario, "agents": r0["agents"],
                 "max_agents": r0["max_agents"], "months": r0["months"], "threads": t,
                 "agent_months_per_s": rate, "ns_per_agent_month": 1e9 / rate,
-                "startup_s": med("startup_s"), "loop_s": med("loop_s"), "write_s": med("write_s"),
-                "output_share": statistics.median(r["write_s"] / (r["startup_s"] + r["loop_s"] + r["write_s"]) for r in runs),
-                "peak_rss_bytes": med("peak_rss_bytes"),
-                "bytes_per_agent": med("peak_rss_bytes") / r0["max_agents"],
+                "startup_s": med(lambda r: r["startup_s"]), "loop_s": med(lambda r: r["loop_s"]),
+                "write_s": med(lambda r: r["write_s"]),
+                "output_share": med(lambda r: r["write_s"] / run_s(r)),
+                "peak_rss_bytes": peak, "bytes_per_agent": peak / r0["max_agents"],
                 "state_bytes_per_agent": state,
                 "limit_ratio": statistics.median(rate_of(rd[(name, t)]) * state * 2 / (rd["probe"][t] * 1e9)
                                                  for rd in rounds),
-                "probe_copy_gb_s": probe[t], "run_s": total, "repeats": len(rounds),
+                "probe_copy_gb_s": probe[t], "run_s": med(run_s), "repeats": len(rounds),
                 "rates": [rate_of(rr) for rr in per_round],
             }
             if t == 1:
-                row["rate_by_core"] = {
-                    str(c): statistics.median(rd[(name, 1)][j]["agent_months"] / rd[(name, 1)][j]["loop_s"]
-                                              for rd in rounds)
-                    for j, c in enumerate(cores)}
+                row["rate_by_core"] = {str(c): statistics.median(run_rate(rd[(name, 1)][j]) for rd in rounds)
+                                       for j, c in enumerate(cores)}
             results.append(row)
-    by = {(r["case"], r["threads"]): r for r in results}
+    by = by_case(results)
     for r in results:
         many = (r["case"], 1) in by and r["threads"] != 1
-        r["speedup"] = (statistics.median(rate_of(rd[(r["case"], r["threads"])]) / rate_of(rd[(r["case"], 1)])
-                                          for rd in rounds) if many else None)
+        one = lambda rd: rd[(r["case"], 1)]
+        mine = lambda rd: rd[(r["case"], r["threads"])]
+        r["speedup"] = statistics.median(rate_of(mine(rd)) / rate_of(one(rd)) for rd in rounds) if many else None
         r["speedup_vs_fastest_core"] = (
-            statistics.median(rate_of(rd[(r["case"], r["threads"])]) /
-                              max(x["agent_months"] / x["loop_s"] for x in rd[(r["case"], 1)]) for rd in rounds)
-            if many else None)
-        # Against two 1-thread copies run at once on two cores: the machine's own ceiling for
-        # 2 threads (their summed rate over the average core's), and the share of it reached.
-        pairs = [rd.get((r["case"], "pair")) for rd in rounds]
-        if r["threads"] == 2 and many and all(pairs):
-            pair_rate = lambda runs: sum(x["agent_months"] / x["loop_s"] for x in runs)
-            r["pair_speedup"] = statistics.median(pair_rate(pr) / rate_of(rd[(r["case"], 1)])
-                                                  for pr, rd in zip(pairs, rounds))
-            r["pair_efficiency"] = statistics.median(rate_of(rd[(r["case"], 2)]) / pair_rate(pr)
-                                                     for pr, rd in zip(pairs, rounds))
+            statistics.median(rate_of(mine(rd)) / max(map(run_rate, one(rd))) for rd in rounds) if many else None)
+        # Against two 1-thread copies run at once on the first two cores: the machine's own
+        # ceiling for 2 threads (their summed rate while both ran, over the mean of the same
+        # two cores alone), and the share of it the 2 threads reached.
+        if r["threads"] == 2 and many:
+            pairs = [(overlap_rates(rd[(r["case"], "pair")]), rd) for rd in rounds if (r["case"], "pair") in rd]
+            pairs = [(sum(pr), rd) for pr, rd in pairs if pr]
+            if pairs:
+                r["pair_speedup"] = statistics.median(both / rate_of(one(rd)[:2]) for both, rd in pairs)
+                r["pair_efficiency"] = statistics.median(rate_of(mine(rd)) / both for both, rd in pairs)
         # Time per agent-month against the 1M case's at the same thread count, within rounds.
         if r["case"] != "synthetic 1M" and ("synthetic 1M", r["threads"]) in by:
             r["vs_1M_per_agent_month"] = statistics.median(
-                rate_of(rd[("synthetic 1M", r["threads"])]) / rate_of(rd[(r["case"], r["threads"])]) for rd in rounds)
-    return results
+                rate_of(rd[("synthetic 1M", r["threads"])]) / rate_of(mine(rd)) for rd in rounds)
+    return {"rows": results, "probe": probe, "probe_by_core": probe_by_core}
 
 
 def main():
@@ -217,31 +262,29 @@ def main():
             else:
                 rd["probe"][t] = run_json(["stream", "--threads", t])["copy_gb_s"]
         for name, path in cases:
+            args = lambda t: ["case", path, "--months", a.months, "--threads", t, "--output-dir", OUT]
             for t in threads:
-                args = ["case", path, "--months", a.months, "--threads", t, "--output-dir", OUT]
-                rd[(name, t)] = [run_json(args, c) for c in cores] if t == 1 else [run_json(args)]
+                rd[(name, t)] = [run_json(args(t), c) for c in cores] if t == 1 else [run_json(args(t))]
             # What the machine gives two jobs at once: two 1-thread copies, started together on
             # two cores (the ceiling for a 2-thread speed-up on a host whose cores slow each
             # other down when both are busy).
             if 1 in threads and 2 in threads and len(cores) >= 2:
-                args = ["case", path, "--months", a.months, "--threads", 1, "--output-dir", OUT]
-                rd[(name, "pair")] = run_together(args, cores[:2])
+                rd[(name, "pair")] = run_together(args(1), cores[:2])
         rounds.append(rd)
         print(f"  round {k + 1} of {a.repeats} done", file=sys.stderr)
-    probe = {t: statistics.median(rd["probe"][t] for rd in rounds) for t in threads}
-    results = summarise(rounds, [(name, str(path.relative_to(ROOT))) for name, path in cases], threads, cores)
+    summary = summarise(rounds, [(name, str(path.relative_to(ROOT))) for name, path in cases], threads, cores)
+    results, probe = summary["rows"], summary["probe"]
     for r in results:
         print(f"  {r['case']:14s} threads {r['threads']}: {r['agent_months_per_s'] / 1e6:7.1f} M agent-months/s",
               file=sys.stderr)
-    by = {(r["case"], r["threads"]): r for r in results}
+    by = by_case(results)
 
     # Table.
     head = f"{'case':14s} {'agents':>11s} {'thr':>3s} {'M ag-mo/s':>10s} {'ns/ag-mo':>9s} {'B/agent':>8s} " \
            f"{'output':>7s} {'startup':>8s} {'speedup':>7s} {'limit':>6s}"
     print(f"migsim {version}, {started}; {machine()['cpu']}, {os.cpu_count()} cores; medians of {a.repeats}")
     print("probe (STREAM-style copy): " + ", ".join(f"{t} threads {g:.1f} GB/s" for t, g in probe.items()) +
-          (" (1 thread: mean of cores " + ", ".join(
-              f"{c} {statistics.median(rd['probe_by_core'][c] for rd in rounds):.1f}" for c in cores) + ")"
+          (" (1 thread: mean of cores " + ", ".join(f"{c} {g:.1f}" for c, g in summary["probe_by_core"].items()) + ")"
            if 1 in threads else ""))
     print(head)
     for r in results:
@@ -288,8 +331,7 @@ def main():
     doc = {"migsim_version": version, "started_utc": started, "machine": machine(), "repeats": a.repeats,
            "one_thread_cores": cores,
            "probe": {str(t): {"copy_gb_s": g} for t, g in probe.items()},
-           "probe_by_core": {str(c): statistics.median(rd["probe_by_core"][c] for rd in rounds) for c in cores}
-           if 1 in threads else {},
+           "probe_by_core": summary["probe_by_core"],
            "cases": results,
            "targets": [{"name": n, "value": v, "pass": ok} for n, v, ok in checks]}
     (OUT / "results.json").write_text(json.dumps(doc, indent=2) + "\n")

@@ -1,6 +1,9 @@
 """bench/run_bench.py's arithmetic (`make bench` itself is never part of `make test`): the
 cores 1-thread runs are pinned to, and the table's rates, speed-ups and ratios from made-up
-rounds whose answers are known."""
+rounds whose answers are known. The rounds are built so that the wrong statistic gives a
+different answer: a median over cores instead of their mean, pooled runs instead of rounds,
+ratios of medians instead of medians of ratios within rounds, the last core for the fastest,
+whole loops instead of the window in which two copies ran together."""
 import importlib.util
 import os
 from pathlib import Path
@@ -13,11 +16,15 @@ rb = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(rb)
 
 
-def case(rate, agents=1000, months=10, write_s=0.5, startup_s=0.5, rss=16000):
-    """A migsim-bench case result whose rate is `rate` agent-months per second."""
+def case(rate, agents=1000, months=10, write_s=0.5, startup_s=0.5, rss=16000, start=0.0):
+    """A migsim-bench case result whose loop runs at `rate` agent-months per second
+    throughout, starting at `start` on the monotonic clock."""
+    loop = agents * months / rate
     return {"agents": agents, "max_agents": agents, "months": months, "agent_months": agents * months,
-            "loop_s": agents * months / rate, "write_s": write_s, "startup_s": startup_s,
-            "peak_rss_bytes": rss, "state_bytes_per_agent": 16}
+            "loop_s": loop, "write_s": write_s, "startup_s": startup_s, "peak_rss_bytes": rss,
+            "state_bytes_per_agent": 16, "loop_start_monotonic_s": start,
+            "month_end_monotonic_s": [start + loop * (k + 1) / months for k in range(months)],
+            "month_agents": [agents] * months}
 
 
 def test_cores_all_when_few_and_spread_when_many(monkeypatch):
@@ -29,47 +36,115 @@ def test_cores_all_when_few_and_spread_when_many(monkeypatch):
     assert rb.bench_cores() == [8, 9, 10, 11]
 
 
-def two_rounds():
-    # Core 0 is half as fast as core 1; 2 threads run at 90% of the two cores' sum.
+# Three rounds on cores 0, 1, 2 (rates in M agent-months/s). The fastest core changes between
+# rounds 1 and 2; round 3 is a slow spell for the 1-thread runs only.
+ONE = [(100, 200, 120), (200, 100, 120), (50, 100, 60)]   # 1M, 1 thread, by core: means 140, 140, 70
+TWO = [252, 280, 210]                                      # 1M, 2 threads
+PAIR = [(95, 190), (190, 95), (50, 95)]                    # 1M, two 1-thread copies on cores 0 and 1
+PROBE = [{1: 10.0, 2: 16.0}, {1: 10.0, 2: 16.0}, {1: 5.0, 2: 16.0}]
+
+
+def alone_after(pair):
+    """The copy still running when the other's loop ends runs its remaining months twice as
+    fast (alone on the machine): its whole loop is then faster than while both ran."""
+    end = min(r["month_end_monotonic_s"][-1] for r in pair)
+    for r in pair:
+        ends = r["month_end_monotonic_s"]
+        for k in range(len(ends)):
+            if ends[k] > end + 1e-15:
+                ends[k] = ends[k - 1] + (ends[k] - ends[k - 1]) / 2 if k else ends[k]
+        r["loop_s"] = ends[-1] - r["loop_start_monotonic_s"]
+
+
+def rounds_of(with_pairs=True):
     rounds = []
-    for slow in (1.0, 0.8):  # the second round is a slow spell of the whole machine
-        rd = {"probe": {1: 10.0 * slow, 2: 16.0 * slow}}
-        rd[("synthetic 1M", 1)] = [case(100e6 * slow), case(200e6 * slow)]
-        rd[("synthetic 1M", 2)] = [case(270e6 * slow)]
-        rd[("synthetic 1M", "pair")] = [case(95e6 * slow), case(190e6 * slow)]  # started together
-        rd[("synthetic 30M", 1)] = [case(120e6 * slow, agents=30000), case(240e6 * slow, agents=30000)]
-        rd[("synthetic 30M", 2)] = [case(300e6 * slow, agents=30000)]
+    for k in range(3):
+        rd = {"probe": PROBE[k], "probe_by_core": {0: 9.0, 1: 11.0, 2: 10.0}}
+        rd[("synthetic 1M", 1)] = [case(x * 1e6) for x in ONE[k]]
+        rd[("synthetic 1M", 2)] = [case(TWO[k] * 1e6)]
+        if with_pairs:
+            pair = [case(x * 1e6) for x in PAIR[k]]
+            alone_after(pair)
+            rd[("synthetic 1M", "pair")] = pair
+        rd[("synthetic 30M", 1)] = [case(x * 1.2e6, agents=30000) for x in ONE[k]]
+        rd[("synthetic 30M", 2)] = [case((300, 336, 252)[k] * 1e6, agents=30000)]
         rounds.append(rd)
     return rounds
 
 
-def test_one_thread_is_the_mean_of_the_cores_and_speedups_take_it_or_the_fastest():
-    cases = [("synthetic 1M", "a.yaml"), ("synthetic 30M", "b.yaml")]
-    rows = {(r["case"], r["threads"]): r for r in rb.summarise(two_rounds(), cases, [1, 2], [0, 1])}
-    one, two = rows[("synthetic 1M", 1)], rows[("synthetic 1M", 2)]
-    # Rates: medians over the rounds of (100 + 200) / 2 and (80 + 160) / 2.
-    assert one["agent_months_per_s"] == pytest.approx(135e6)
-    assert one["rate_by_core"] == {"0": pytest.approx(90e6), "1": pytest.approx(180e6)}
-    # Against the average core, 270 / 150 in each round; against the fastest, 270 / 200.
-    assert two["speedup"] == pytest.approx(1.8)
-    assert two["speedup_vs_fastest_core"] == pytest.approx(1.35)
-    assert one["speedup"] is None and "rate_by_core" not in two
-    # Two 1-thread copies at once: (95 + 190) / 150 over the average core; 2 threads reach 270 / 285.
+CASES = [("synthetic 1M", "a.yaml"), ("synthetic 30M", "b.yaml")]
+
+
+def rows(rounds=None, threads=(1, 2), cores=(0, 1, 2)):
+    s = rb.summarise(rounds or rounds_of(), CASES, list(threads), list(cores))
+    return {(r["case"], r["threads"]): r for r in s["rows"]}, s
+
+
+def test_one_thread_is_the_mean_of_the_cores_in_each_round():
+    r, _ = rows()
+    one = r[("synthetic 1M", 1)]
+    assert one["agent_months_per_s"] == pytest.approx(140e6)  # median of 140, 140, 70
+    assert one["rate_by_core"] == {"0": pytest.approx(100e6), "1": pytest.approx(100e6), "2": pytest.approx(120e6)}
+    # Times too: the mean over the round's cores, then the median over the rounds.
+    assert one["loop_s"] == pytest.approx((1e-4 + 5e-5 + 1e4 / 120e6) / 3)
+    assert "rate_by_core" not in r[("synthetic 1M", 2)]
+
+
+def test_speedups_within_rounds_against_the_average_and_the_fastest_core():
+    r, _ = rows()
+    two = r[("synthetic 1M", 2)]
+    assert two["agent_months_per_s"] == pytest.approx(252e6)
+    assert two["speedup"] == pytest.approx(2.0)                 # 1.8, 2.0, 3.0
+    assert two["speedup_vs_fastest_core"] == pytest.approx(1.4)  # 1.26, 1.4, 2.1
+    assert r[("synthetic 1M", 1)]["speedup"] is None
+    assert r[("synthetic 30M", 2)]["speedup"] == pytest.approx(336 / 168)  # 300/168, 336/168, 252/84
+
+
+def test_two_copies_at_once_against_the_same_two_cores():
+    r, _ = rows()
+    two = r[("synthetic 1M", 2)]
+    # Summed rates 285, 285, 145 over the mean of cores 0 and 1 alone: 150, 150, 75.
     assert two["pair_speedup"] == pytest.approx(1.9)
-    assert two["pair_efficiency"] == pytest.approx(270 / 285)
-    assert "pair_speedup" not in rows[("synthetic 30M", 2)] and "pair_speedup" not in one
-    # Limit ratio: rate x 16 bytes x 2 / probe, within each round.
-    assert one["limit_ratio"] == pytest.approx(150e6 * 32 / 10e9)
-    assert two["limit_ratio"] == pytest.approx(270e6 * 32 / 16e9)
-    # 30M against 1M: time per agent-month, same thread count, within rounds.
-    assert rows[("synthetic 30M", 1)]["vs_1M_per_agent_month"] == pytest.approx(150 / 180)
-    assert rows[("synthetic 30M", 2)]["vs_1M_per_agent_month"] == pytest.approx(270 / 300)
-    assert rows[("synthetic 30M", 2)]["speedup"] == pytest.approx(300 / 180)
-    assert rows[("synthetic 30M", 1)]["bytes_per_agent"] == pytest.approx(16000 / 30000)
+    assert two["pair_efficiency"] == pytest.approx(280 / 285)  # 252/285, 280/285, 210/145
+    assert "pair_speedup" not in r[("synthetic 30M", 2)] and "pair_speedup" not in r[("synthetic 1M", 1)]
+
+
+def test_limit_ratio_and_30M_against_1M_within_rounds():
+    r, s = rows()
+    assert r[("synthetic 1M", 1)]["limit_ratio"] == pytest.approx(140e6 * 32 / 10e9)
+    assert r[("synthetic 1M", 2)]["limit_ratio"] == pytest.approx(252e6 * 32 / 16e9)  # 0.504, 0.56, 0.42
+    assert r[("synthetic 30M", 1)]["vs_1M_per_agent_month"] == pytest.approx(1 / 1.2)
+    assert r[("synthetic 30M", 2)]["vs_1M_per_agent_month"] == pytest.approx(280 / 336)  # 252/300, 280/336, 210/252
+    assert r[("synthetic 30M", 1)]["bytes_per_agent"] == pytest.approx(16000 / 30000)
+    assert s["probe"] == {1: pytest.approx(10.0), 2: pytest.approx(16.0)}
+    assert s["probe_by_core"] == {"0": 9.0, "1": 11.0, "2": 10.0}
+
+
+def test_other_thread_counts_and_a_single_core():
+    r, _ = rows(threads=(2,))
+    assert r[("synthetic 1M", 2)]["speedup"] is None and "pair_speedup" not in r[("synthetic 1M", 2)]
+    single = rounds_of(with_pairs=False)
+    for rd in single:
+        for name, _ in CASES:
+            rd[(name, 1)] = rd[(name, 1)][:1]
+    r, _ = rows(single, cores=(0,))
+    assert r[("synthetic 1M", 2)]["speedup"] == pytest.approx(2.52)  # 252/100, 280/200, 210/50
+    assert "pair_speedup" not in r[("synthetic 1M", 2)]
+    with pytest.raises(ValueError):
+        rows(single, cores=(0, 1))  # a 1-thread run missing for a core
+
+
+def test_copies_rated_over_the_window_both_ran():
+    a = case(1000, agents=1000, months=4, start=10.0)  # 1 s a month: 10.0 to 14.0
+    b = case(1000, agents=1000, months=4, start=10.5)
+    b["month_end_monotonic_s"] = [12.5, 14.5, 15.0, 15.5]  # 2 s a month alongside a, then faster alone
+    assert rb.overlap_rates([a, b]) == [pytest.approx(1000), pytest.approx(1750 / 3.5)]
+    b["loop_start_monotonic_s"], b["month_end_monotonic_s"] = 14.0, [15.0, 16.0, 17.0, 18.0]
+    assert rb.overlap_rates([a, b]) is None  # one after the other
 
 
 def test_output_share_is_the_write_over_the_whole_run():
-    rd = {"probe": {1: 10.0}, ("synthetic 1M", 1): [case(1e3, write_s=1.0, startup_s=2.0)]}  # loop 10 s
-    (row,) = rb.summarise([rd], [("synthetic 1M", "a.yaml")], [1], [0])
+    rd = {"probe": {1: 10.0}, "probe_by_core": {0: 10.0}, ("synthetic 1M", 1): [case(1e3, write_s=1.0, startup_s=2.0)]}
+    (row,) = rb.summarise([rd], [("synthetic 1M", "a.yaml")], [1], [0])["rows"]  # loop 10 s
     assert row["output_share"] == pytest.approx(1.0 / 13.0)
     assert row["run_s"] == pytest.approx(13.0)
