@@ -28,8 +28,8 @@ One-thread runs are pinned, one run per core (up to four cores, spread over the 
 process may use), and a round's 1-thread figures (rate, times, output share, memory) are the
 mean over those cores. The cores of a
 shared machine need not be equally fast: on the 2-core guest of docs/performance.md, one vCPU
-at times ran the model 30-40% slower than the other (which one changed with the host's load),
-so an unpinned 1-thread run measured whichever core the scheduler chose. Against the fastest
+at times ran the model about a third slower than the other (which one changed with the
+host's load), so an unpinned 1-thread run measured whichever core the scheduler chose. Against the fastest
 core, 2 threads can gain at most 1 + (the slower core's speed / the fastest's); against the
 average core, the ideal is 2x on any machine.
 
@@ -246,10 +246,10 @@ def main():
 
     version = subprocess.run([str(BUILD / "migsim"), "--version"], capture_output=True, text=True).stdout.strip()
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    # Rounds: each round runs the bandwidth probe and then every case at every thread count,
-    # one after another, so that a slow spell of this shared machine falls on all of them
-    # alike. Ratios (speed-up, limit ratio, 30M against 1M) are taken within a round; the
-    # table gives the medians over the rounds.
+    # Rounds: each round runs the bandwidth probe and then every case at every thread count
+    # (and as two 1-thread copies at once), one after another, so that a slow spell of this
+    # shared machine falls on all of them alike. Ratios (speed-up, limit ratio, 30M against
+    # 1M) are taken within a round; the table gives the medians over the rounds.
     # A 1-thread measurement is one pinned run per core (bench_cores), in the same round.
     cores = bench_cores()
     rounds = []
