@@ -144,17 +144,9 @@ void UnemployedClocks::update(const ClockBounds& bounds, const std::vector<doubl
     any[g] = q;
     kind[g] = q > 0 ? Exclusive<3>::from({H * (1 - X) / q, (1 - H) * X / q, H * X / q}) : Exclusive<3>{};
     hire[g] = Chance(H > 0 ? hire_p[g] / H : 0.0);
-    wait.emplace_back(q > 0 && q < 1 ? q : 0.5);  // q outside (0, 1) is handled in next_wake
+    wait.emplace_back(q > 0 && q < 1 ? q : 0.5);  // q outside (0, 1) is handled in queue_wake
     log_1mp.push_back(std::log(1 - wait.back().p()));
   }
-}
-
-std::int16_t UnemployedClocks::next_wake(KeyedStream& rs, int t, std::size_t g) const {
-  return wake_after(any[g], wait[g], rs, t);
-}
-
-void UnemployedClocks::next_wake(WakeBatch& batch, std::int16_t* out, std::uint32_t w, std::size_t g) const {
-  queue_wake(any[g], wait[g], log_1mp[g], batch, out, w);
 }
 
 }  // namespace migsim

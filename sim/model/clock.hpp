@@ -140,9 +140,8 @@ struct UnemployedClocks {
   /// Before each month's pass, with its hiring chances `hire_p` (MonthTables::hire_p):
   /// raises the bounds that are exceeded (set all in the first month).
   void update(const ClockBounds& bounds, const std::vector<double>& hire_p, int sectors);
-  /// As ClockBounds::next_wake, for group g.
-  std::int16_t next_wake(KeyedStream& rs, int t, std::size_t g) const;
-  void next_wake(WakeBatch& batch, std::int16_t* out, std::uint32_t w, std::size_t g) const;
+  // A group's clock is redrawn with queue_wake(any[g], wait[g], log_1mp[g], ...), like the
+  // employed's (AgentMonth::redraw_clock in step.cpp).
   std::size_t group(int l, int sector, int irregular, int sectors) const {
     return (static_cast<std::size_t>(l) * sectors + sector) * 2 + irregular;
   }
