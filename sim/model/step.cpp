@@ -303,14 +303,6 @@ struct AgentMonth {
     since = t + 1;  // the next edge starts next month
   }
 
-  // Mechanisms 6 and 8 for a settled migrant whose clock woke this month (clock.hpp).
-  // Employed: word 0 picks job loss, exit or both (ClockBounds::kind), and an exit is drawn
-  // from clock_exits with word 2. Unemployed: word 0 picks hiring, exit or both
-  // (UnemployedClocks::kind), a hiring happens with word 1 at the group's thinning, and an
-  // exit, with the hazards of the state after the hiring, from unemployed_clock_exits. One
-  // path for both, the tables chosen and the job's change made without branches: which of
-  // the two a woken migrant is, and whether its job changes, are coin tosses to the branch
-  // predictor.
   /// What a woken clock brings a settled migrant at location `loc` with flags `f`, from
   /// words 0 and 1 of its Settled block: `what` is 0 job loss (hiring), 1 exit, 2 both, 3
   /// nothing; `job_change` whether its job changes (a hiring candidate is hired at the
@@ -327,6 +319,14 @@ struct AgentMonth {
     return {what, (what == 0 || what == 2) && (employed || unemployed.hire[g].happens(w[1]))};
   }
 
+  // Mechanisms 6 and 8 for a settled migrant whose clock woke this month (clock.hpp).
+  // Employed: word 0 picks job loss, exit or both (ClockBounds::kind), and an exit is drawn
+  // from clock_exits with word 2. Unemployed: word 0 picks hiring, exit or both
+  // (UnemployedClocks::kind), a hiring happens with word 1 at the group's thinning, and an
+  // exit, with the hazards of the state after the hiring, from unemployed_clock_exits. One
+  // path for both, the tables chosen and the job's change made without branches: which of
+  // the two a woken migrant is, and whether its job changes, are coin tosses to the branch
+  // predictor.
   void wake_up() {
     const auto& w = settled_words();
     const int irregular = st == kIrregular ? 1 : 0;
