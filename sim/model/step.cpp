@@ -346,10 +346,12 @@ struct AgentMonth {
 
   /// A settled migrant whose clock woke this month with no exit candidate (a job loss, a
   /// hiring candidate, or nothing: about 60% of the busy agents at 10M): its month as run()
-  /// and wake_up() do it, with only the fields it needs loaded (4 or 5 of 10) and only those that
-  /// change stored. False, storing nothing, for every other agent (run() takes it then). `w`
-  /// is the month's Settled block. 10M loop x0.966-0.979 with 1 thread, x0.965-0.984 with 2
-  /// (docs/performance.md); the job's change is a branch here (without one: x1.008, x1.019).
+  /// and wake_up() do it, with only the fields it needs loaded (4 or 5 of 10) and only those
+  /// that change stored. False, storing nothing, for every other agent: run() takes it then,
+  /// and asks again whether its clock woke (exit candidates, and the settled on monthly
+  /// draws, about a fifth of the busy agents). `w` is the month's Settled block. 10M loop
+  /// x0.966-0.979 with 1 thread, x0.965-0.985 with 2 (docs/performance.md); the job's change
+  /// is a branch here (without one: x1.008, x1.019).
   bool quick_wake(Agents& a, std::size_t i, const std::array<std::uint32_t, 4>& w) {
     const int s0 = a.status[i];
     if ((s0 != kRegular && s0 != kIrregular) || a.wake[i] != t) return false;
