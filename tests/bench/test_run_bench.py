@@ -42,6 +42,9 @@ ONE = [(100, 200, 120), (200, 100, 120), (50, 100, 60)]   # 1M, 1 thread, by cor
 TWO = [252, 280, 210]                                      # 1M, 2 threads
 PAIR = [(95, 190), (190, 95), (50, 95)]                    # 1M, two 1-thread copies on cores 0 and 1
 PROBE = [{1: 10.0, 2: 16.0}, {1: 10.0, 2: 16.0}, {1: 5.0, 2: 16.0}]
+# The update in place, faster than the copy in some rounds only: the limit ratio takes the
+# faster of the two within each round (1 thread 20, 20, 5; 2 threads 16, 32, 16 GB/s).
+PROBE_UPDATE = [{1: 20.0, 2: 8.0}, {1: 20.0, 2: 32.0}, {1: 5.0, 2: 16.0}]
 
 
 def alone_after(pair):
@@ -59,7 +62,8 @@ def alone_after(pair):
 def rounds_of(with_pairs=True):
     rounds = []
     for k in range(3):
-        rd = {"probe": PROBE[k], "probe_by_core": {0: 9.0, 1: 11.0, 2: 10.0}}
+        rd = {"probe": PROBE[k], "probe_update": PROBE_UPDATE[k], "probe_by_core": {0: 9.0, 1: 11.0, 2: 10.0},
+              "probe_update_by_core": {0: 18.0 + k, 1: 22.0, 2: 20.0}}
         rd[("synthetic 1M", 1)] = [case(x * 1e6) for x in ONE[k]]
         rd[("synthetic 1M", 2)] = [case(TWO[k] * 1e6)]
         if with_pairs:
@@ -111,13 +115,33 @@ def test_two_copies_at_once_against_the_same_two_cores():
 
 def test_limit_ratio_and_30M_against_1M_within_rounds():
     r, s = rows()
-    assert r[("synthetic 1M", 1)]["limit_ratio"] == pytest.approx(140e6 * 32 / 10e9)
-    assert r[("synthetic 1M", 2)]["limit_ratio"] == pytest.approx(252e6 * 32 / 16e9)  # 0.504, 0.56, 0.42
+    # Against the faster kernel of each round: 1 thread 0.224, 0.224, 0.448 (the copy alone
+    # 0.448 each time; the slower kernel 0.448, 0.448, 0.448); 2 threads 0.504, 0.28, 0.42
+    # (the copy alone 0.504, 0.56, 0.42; the slower kernel 1.008, 0.56, 0.42).
+    assert r[("synthetic 1M", 1)]["limit_ratio"] == pytest.approx(140e6 * 32 / 20e9)
+    assert r[("synthetic 1M", 2)]["limit_ratio"] == pytest.approx(210e6 * 32 / 16e9)
+    assert r[("synthetic 1M", 1)]["limit_ratio_copy"] == pytest.approx(140e6 * 32 / 10e9)
+    assert r[("synthetic 1M", 2)]["limit_ratio_copy"] == pytest.approx(252e6 * 32 / 16e9)
+    assert r[("synthetic 1M", 2)]["probe_gb_s"] == pytest.approx(16.0)  # median of 16, 32, 16
+    assert r[("synthetic 1M", 2)]["probe_update_gb_s"] == pytest.approx(16.0)  # median of 8, 32, 16
     assert r[("synthetic 30M", 1)]["vs_1M_per_agent_month"] == pytest.approx(1 / 1.2)
     assert r[("synthetic 30M", 2)]["vs_1M_per_agent_month"] == pytest.approx(280 / 336)  # 252/300, 280/336, 210/252
     assert r[("synthetic 30M", 1)]["bytes_per_agent"] == pytest.approx(16000 / 30000)
     assert s["probe"] == {1: pytest.approx(10.0), 2: pytest.approx(16.0)}
     assert s["probe_by_core"] == {"0": 9.0, "1": 11.0, "2": 10.0}
+    assert s["probe_update"] == {1: pytest.approx(20.0), 2: pytest.approx(16.0)}
+    assert s["probe_update_by_core"] == {"0": 19.0, "1": 22.0, "2": 20.0}
+
+
+def test_limit_ratio_against_the_copy_where_a_round_has_no_update():
+    old = rounds_of()
+    for rd in old:
+        del rd["probe_update"], rd["probe_update_by_core"]
+    r, s = rows(old)
+    assert r[("synthetic 1M", 2)]["limit_ratio"] == pytest.approx(252e6 * 32 / 16e9)
+    assert r[("synthetic 1M", 2)]["limit_ratio"] == r[("synthetic 1M", 2)]["limit_ratio_copy"]
+    assert r[("synthetic 1M", 2)]["probe_update_gb_s"] is None
+    assert s["probe_update"] == {} and s["probe_update_by_core"] == {}
 
 
 def test_other_thread_counts_and_a_single_core():
