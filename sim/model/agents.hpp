@@ -167,6 +167,23 @@ struct Agents {
   void reserve(std::size_t n);
   /// Copies the agent in slot `from` to slot `to`.
   void copy(std::size_t from, std::size_t to);
+  /// Asks the hardware to bring slot i's cache line of every field into the L2 cache, ahead
+  /// of writing the slot: a hint, with no effect on any value. A slot reused by a new agent
+  /// lies anywhere in the arrays, so its ten fields are ten cache misses (Model::add_new_agents).
+  /// Always inlined: GCC 12 finds a function of four or more prefetches free of side effects
+  /// and deletes the calls to it, prefetches and all (seen in its assembly, -O1 and up).
+  [[gnu::always_inline]] void prefetch(std::size_t i) const noexcept {
+    __builtin_prefetch(&id[i], 0, 2);
+    __builtin_prefetch(&origin[i], 0, 2);
+    __builtin_prefetch(&location[i], 0, 2);
+    __builtin_prefetch(&destination[i], 0, 2);
+    __builtin_prefetch(&status[i], 0, 2);
+    __builtin_prefetch(&flags[i], 0, 2);
+    __builtin_prefetch(&pathway[i], 0, 2);
+    __builtin_prefetch(&since[i], 0, 2);
+    __builtin_prefetch(&job_since[i], 0, 2);
+    __builtin_prefetch(&wake[i], 0, 2);
+  }
 };
 
 }  // namespace migsim
