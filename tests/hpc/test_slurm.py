@@ -53,8 +53,12 @@ def test_time_limit_warning_checkpoints_requeues_and_resumes(slurm, tmp_path):
     """run-checkpointed.sh: SIGUSR1 to the batch shell (what --signal=B:USR1@T sends before the
     time limit; here scancel sends it at once) -> checkpoint, exit 3, requeue -> the next start
     resumes -> the output equals an uninterrupted run's."""
+    # Long enough that the signal sent after the first progress line arrives mid-run: 1,080
+    # months of 3M agents, 7 s with 2 threads on the CI's 2-core VM (2026-12-01). The 60 months
+    # of the example took 0.6 s there, and the job had ended before scancel reached it
+    # ("Invalid job id specified", once in a fresh-clone .ci/run).
     scen = tmp_path / "big.yaml"
-    scen.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 5\n")
+    scen.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 5\nend: 2099-12\n")
     whole = tmp_path / "whole.h5"
     migsim("run", scen, "-o", whole, "--quiet", check=0)
     env = dict(os.environ, MIGSIM=MIGSIM)
