@@ -26,9 +26,10 @@ slow spell of a shared machine does not fall on one side of a ratio only:
   once costs. The probe bandwidth is the faster of its two kernels in the round: STREAM's
   copy (b = a), and an update in place (a = a + 1), which moves the same bytes the way a
   month's pass does. Where stores fetch their line first (write-allocate), the copy moves 24
-  bytes for the 16 it counts, and on the 2-core Intel guest of docs/performance.md it ran at
-  half the update's rate; a ratio against the copy alone (limit_ratio_copy) would then
-  credit the model with twice the speed of memory it has.
+  bytes for the 16 it counts; on the 2-core Intel guest of docs/performance.md it ran at
+  0.5-0.6 of the update's rate (write-allocate explains part of that). A ratio against the
+  copy alone (limit_ratio_copy) would there measure the model against about half the
+  bandwidth the machine has.
 
 One-thread runs are pinned, one run per core (up to four cores, spread over the ones this
 process may use), and a round's 1-thread figures (rate, times, output share, memory) are the
