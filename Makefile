@@ -146,7 +146,7 @@ FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 240
 SANITIZER_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:check_initialization_order=1 \
                  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/reliability/lsan.supp \
-                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 MIGSIM_SANITIZED=1
+                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 .PHONY: test-asan fuzz
 
