@@ -365,6 +365,65 @@ void check_output_path(const std::string& path, bool overwrite) {
 
 namespace {
 
+/// Dimension scales attached the way H5DSattach_scale() attaches them, with the same two
+/// attributes (HDF5's Dimension Scale specification, which netCDF-4, h5py and R read): on
+/// each variable, DIMENSION_LIST, one variable-length list of object references per
+/// dimension, here each holding its one scale; on each scale, REFERENCE_LIST, a compound of
+/// {dataset: the variable's reference, dimension: which of its dimensions}, one entry per
+/// attachment in the order made. H5DSattach_scale() writes both once per attachment, reading
+/// the scale's list back, deleting it and writing it again one entry longer; here each is
+/// written once, the variable's when it is created, the scales' at the end.
+class DimensionLinks {
+ public:
+  DimensionLinks(const Writer& w, const std::vector<Handle>& scales) : w_(w), scales_(scales), lists_(scales.size()) {}
+
+  /// Variable `did` (named `name`, for messages): its dimension k is the scale scale_of[k].
+  void attach(hid_t did, const std::vector<std::size_t>& scale_of, const std::string& name) {
+    if (scale_of.empty()) return;
+    hobj_ref_t self;
+    w_.ok(H5Rcreate(&self, did, ".", H5R_OBJECT, -1), ("reference to " + name).c_str());
+    std::vector<hobj_ref_t> refs(scale_of.size());
+    std::vector<hvl_t> vl(scale_of.size());
+    for (std::size_t k = 0; k < scale_of.size(); ++k) {
+      w_.ok(H5Rcreate(&refs[k], scales_[scale_of[k]], ".", H5R_OBJECT, -1), ("reference to a scale of " + name).c_str());
+      vl[k].len = 1;
+      vl[k].p = &refs[k];
+      lists_[scale_of[k]].push_back(Entry{self, static_cast<int>(k)});
+    }
+    const hsize_t n = vl.size();
+    Handle space(w_.check(H5Screate_simple(1, &n, nullptr), "dimension list space"), H5Sclose);
+    Handle type(w_.check(H5Tvlen_create(H5T_STD_REF_OBJ), "dimension list type"), H5Tclose);
+    Handle a(w_.check(H5Acreate2(did, DIMENSION_LIST, type, space, H5P_DEFAULT, H5P_DEFAULT), "dimension list of " + name),
+             H5Aclose);
+    w_.ok(H5Awrite(a, type, vl.data()), ("dimension list of " + name).c_str());
+  }
+
+  /// Writes each scale's REFERENCE_LIST.
+  void finish() {
+    Handle type(w_.check(H5Tcreate(H5T_COMPOUND, sizeof(Entry)), "reference list type"), H5Tclose);
+    w_.ok(H5Tinsert(type, "dataset", HOFFSET(Entry, ref), H5T_STD_REF_OBJ), "reference list type");
+    w_.ok(H5Tinsert(type, "dimension", HOFFSET(Entry, dim), H5T_NATIVE_INT), "reference list type");
+    for (std::size_t d = 0; d < scales_.size(); ++d) {
+      if (lists_[d].empty()) continue;
+      const hsize_t n = lists_[d].size();
+      Handle space(w_.check(H5Screate_simple(1, &n, nullptr), "reference list space"), H5Sclose);
+      Handle a(w_.check(H5Acreate2(scales_[d], REFERENCE_LIST, type, space, H5P_DEFAULT, H5P_DEFAULT),
+                        "reference list"),
+               H5Aclose);
+      w_.ok(H5Awrite(a, type, lists_[d].data()), "reference list");
+    }
+  }
+
+ private:
+  struct Entry {  // HDF5's ds_list_t
+    hobj_ref_t ref;
+    int dim;
+  };
+  const Writer& w_;
+  const std::vector<Handle>& scales_;
+  std::vector<std::vector<Entry>> lists_;
+};
+
 /// Creates the datasets, attributes and dimension scales of `ds` in the open file, then
 /// flushes, closes and syncs it; filtered_of(k) gives variable k's filtered chunks (k counts
 /// the dimensions' coordinates first), or nullptr for variables HDF5 filters itself.
@@ -379,15 +438,19 @@ void store(const Writer& w, const Dataset& ds, const std::vector<Variable>& coor
     w.attribute(did, "_Netcdf4Dimid", static_cast<std::int32_t>(k));
     dim_ids.push_back(std::move(did));
   }
+  DimensionLinks links(w, dim_ids);
   for (std::size_t n = 0; n < ds.vars.size(); ++n) {
     const Variable& v = ds.vars[n];
     Handle did = w.variable(file, v, ds, opt.deflate, filtered_of(ds.dims.size() + n));
-    for (std::size_t k = 0; k < v.dims.size(); ++k) {
+    std::vector<std::size_t> scale_of;
+    for (const auto& name : v.dims) {
       std::size_t di = 0;
-      while (ds.dims[di].name != v.dims[k]) ++di;
-      w.ok(H5DSattach_scale(did, dim_ids[di], static_cast<unsigned>(k)), "attach dimension");
+      while (ds.dims[di].name != name) ++di;
+      scale_of.push_back(di);
     }
+    links.attach(did, scale_of, v.name);
   }
+  links.finish();
   for (const auto& [k, a] : ds.attrs) w.attribute(file, k, a);
   dim_ids.clear();
   // A full disk shows here at the latest. After a failed close HDF5 keeps a broken file

@@ -1,8 +1,11 @@
 #include <doctest/doctest.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "core/errors.hpp"
@@ -146,4 +149,125 @@ TEST_CASE("reading something that is not an output is a clear error") {
   const std::string whole = bytes(dir.file("ok.h5"));
   std::ofstream(dir.file("cut.h5"), std::ios::binary) << whole.substr(0, whole.size() / 2);
   CHECK_THROWS_AS(read_netcdf(dir.file("cut.h5")), RuntimeFailure);
+}
+
+namespace {
+
+std::string ref_name(hid_t file, hobj_ref_t ref) {
+  char name[256] = {};
+  H5Rget_name(file, H5R_OBJECT, &ref, name, sizeof name);
+  return name;
+}
+
+/// The dimension-scale links of every dataset in the file's root, decoded to names: for a
+/// variable, "DIMENSION_LIST k: scale,...", for a scale, "REFERENCE_LIST: var/k,..." in the
+/// order stored.
+std::map<std::string, std::vector<std::string>> scale_links(const std::string& path) {
+  std::map<std::string, std::vector<std::string>> out;
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  H5G_info_t info;
+  H5Gget_info(file, &info);
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    char buf[256] = {};
+    H5Lget_name_by_idx(file, ".", H5_INDEX_NAME, H5_ITER_INC, i, buf, sizeof buf, H5P_DEFAULT);
+    const std::string name = buf;
+    const hid_t did = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
+    auto& lines = out[name];
+    if (H5Aexists(did, "DIMENSION_LIST") > 0) {
+      const hid_t a = H5Aopen(did, "DIMENSION_LIST", H5P_DEFAULT);
+      const hid_t space = H5Aget_space(a);
+      const hid_t type = H5Tvlen_create(H5T_STD_REF_OBJ);
+      std::vector<hvl_t> vl(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+      H5Aread(a, type, vl.data());
+      for (std::size_t k = 0; k < vl.size(); ++k) {
+        std::string line = "DIMENSION_LIST " + std::to_string(k) + ":";
+        for (std::size_t j = 0; j < vl[k].len; ++j) line += " " + ref_name(file, static_cast<hobj_ref_t*>(vl[k].p)[j]);
+        lines.push_back(line);
+      }
+      H5Dvlen_reclaim(type, space, H5P_DEFAULT, vl.data());
+      H5Tclose(type);
+      H5Sclose(space);
+      H5Aclose(a);
+    }
+    if (H5Aexists(did, "REFERENCE_LIST") > 0) {
+      struct Entry {
+        hobj_ref_t ref;
+        int dim;
+      };
+      const hid_t a = H5Aopen(did, "REFERENCE_LIST", H5P_DEFAULT);
+      const hid_t space = H5Aget_space(a);
+      const hid_t type = H5Tcreate(H5T_COMPOUND, sizeof(Entry));
+      H5Tinsert(type, "dataset", HOFFSET(Entry, ref), H5T_STD_REF_OBJ);
+      H5Tinsert(type, "dimension", HOFFSET(Entry, dim), H5T_NATIVE_INT);
+      std::vector<Entry> e(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
+      H5Aread(a, type, e.data());
+      std::string line = "REFERENCE_LIST:";
+      for (const auto& x : e) line += " " + ref_name(file, x.ref) + "/" + std::to_string(x.dim);
+      lines.push_back(line);
+      H5Tclose(type);
+      H5Sclose(space);
+      H5Aclose(a);
+    }
+    H5Dclose(did);
+  }
+  H5Fclose(file);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("dimension scales are linked as H5DSattach_scale links them") {
+  // The writer stores DIMENSION_LIST and REFERENCE_LIST itself, once each (docs/performance.md);
+  // the same links made by HDF5's own H5DSattach_scale, in the same order, on datasets of the
+  // same names and shapes, must decode to the same lists.
+  TempDir dir;
+  Dataset ds = sample(4);
+  ds.vars.push_back(Variable{"between", {"location", "location"}, std::vector<std::int32_t>{1, 2, 3, 4}, {}});
+  ds.vars.push_back(Variable{"total", {}, std::vector<std::int64_t>{7}, {}});
+  write_netcdf(ds, dir.file("ours.h5"));
+
+  const hid_t file = H5Fcreate(dir.file("theirs.h5").c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  auto make = [&](const std::string& name, const std::vector<std::string>& dims) {
+    std::vector<hsize_t> shape;
+    for (const auto& d : dims) shape.push_back(ds.dim(d)->size);
+    const hid_t space = shape.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr);
+    const hid_t did = H5Dcreate2(file, name.c_str(), H5T_NATIVE_INT, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Sclose(space);
+    return did;
+  };
+  std::map<std::string, hid_t> scales;
+  for (const auto& d : ds.dims) {
+    scales[d.name] = make(d.name, {d.name});
+    REQUIRE(H5DSset_scale(scales[d.name], d.name.c_str()) >= 0);
+  }
+  for (const auto& v : ds.vars) {
+    const hid_t did = make(v.name, v.dims);
+    for (std::size_t k = 0; k < v.dims.size(); ++k)
+      REQUIRE(H5DSattach_scale(did, scales[v.dims[k]], static_cast<unsigned>(k)) >= 0);
+    H5Dclose(did);
+  }
+  for (auto& [name, did] : scales) H5Dclose(did);
+  H5Fclose(file);
+
+  const auto ours = scale_links(dir.file("ours.h5"));
+  const auto theirs = scale_links(dir.file("theirs.h5"));
+  CHECK(ours == theirs);
+  REQUIRE(ours.count("between"));
+  CHECK(ours.at("between") == std::vector<std::string>{"DIMENSION_LIST 0: /location", "DIMENSION_LIST 1: /location"});
+  CHECK(ours.at("location") ==
+        std::vector<std::string>{"REFERENCE_LIST: /stock/1 /rate/1 /flag/0 /between/0 /between/1"});
+  CHECK(ours.at("total").empty());
+
+  // And HDF5's own reader agrees.
+  const hid_t f = H5Fopen(dir.file("ours.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t stock = H5Dopen2(f, "stock", H5P_DEFAULT), time = H5Dopen2(f, "time", H5P_DEFAULT),
+              place = H5Dopen2(f, "location", H5P_DEFAULT);
+  CHECK(H5DSis_attached(stock, time, 0) == 1);
+  CHECK(H5DSis_attached(stock, place, 1) == 1);
+  CHECK(H5DSis_attached(stock, place, 0) == 0);
+  CHECK(H5DSget_num_scales(stock, 0) == 1);
+  for (const hid_t id : {stock, time, place}) H5Dclose(id);
+  H5Fclose(f);
 }
