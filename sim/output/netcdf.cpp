@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <csignal>
 #include <cstring>
 #include <exception>
@@ -375,7 +376,9 @@ namespace {
 /// written once, the variable's when it is created, the scales' at the end.
 class DimensionLinks {
  public:
-  DimensionLinks(const Writer& w, const std::vector<Handle>& scales) : w_(w), scales_(scales), lists_(scales.size()) {}
+  /// `scales`: the dimensions' coordinate variables, made scales; `names`: theirs.
+  DimensionLinks(const Writer& w, const std::vector<Handle>& scales, std::vector<std::string> names)
+      : w_(w), scales_(scales), names_(std::move(names)), lists_(scales.size()) {}
 
   /// Variable `did` (named `name`, for messages): its dimension k is the scale scale_of[k].
   void attach(hid_t did, const std::vector<std::size_t>& scale_of, const std::string& name) {
@@ -388,7 +391,11 @@ class DimensionLinks {
       w_.ok(H5Rcreate(&refs[k], scales_[scale_of[k]], ".", H5R_OBJECT, -1), ("reference to a scale of " + name).c_str());
       vl[k].len = 1;
       vl[k].p = &refs[k];
-      lists_[scale_of[k]].push_back(Entry{self, static_cast<int>(k)});
+      Entry e;
+      std::memset(&e, 0, sizeof e);  // the padding too: identical runs give identical files
+      e.ref = self;
+      e.dim = static_cast<int>(k);
+      lists_[scale_of[k]].push_back(e);
     }
     const hsize_t n = vl.size();
     Handle space(w_.check(H5Screate_simple(1, &n, nullptr), "dimension list space"), H5Sclose);
@@ -406,21 +413,23 @@ class DimensionLinks {
     for (std::size_t d = 0; d < scales_.size(); ++d) {
       if (lists_[d].empty()) continue;
       const hsize_t n = lists_[d].size();
-      Handle space(w_.check(H5Screate_simple(1, &n, nullptr), "reference list space"), H5Sclose);
-      Handle a(w_.check(H5Acreate2(scales_[d], REFERENCE_LIST, type, space, H5P_DEFAULT, H5P_DEFAULT),
-                        "reference list"),
+      const std::string what = "reference list of " + names_[d];
+      Handle space(w_.check(H5Screate_simple(1, &n, nullptr), what), H5Sclose);
+      Handle a(w_.check(H5Acreate2(scales_[d], REFERENCE_LIST, type, space, H5P_DEFAULT, H5P_DEFAULT), what),
                H5Aclose);
-      w_.ok(H5Awrite(a, type, lists_[d].data()), "reference list");
+      w_.ok(H5Awrite(a, type, lists_[d].data()), what.c_str());
     }
   }
 
  private:
-  struct Entry {  // HDF5's ds_list_t
+  struct Entry {  // HDF5's ds_list_t: {hobj_ref_t ref; unsigned dim_idx}, stored as a signed int
     hobj_ref_t ref;
     int dim;
   };
+  static_assert(sizeof(Entry) == 16 && offsetof(Entry, dim) == 8, "REFERENCE_LIST entries as HDF5 lays them out");
   const Writer& w_;
   const std::vector<Handle>& scales_;
+  std::vector<std::string> names_;
   std::vector<std::vector<Entry>> lists_;
 };
 
@@ -438,7 +447,9 @@ void store(const Writer& w, const Dataset& ds, const std::vector<Variable>& coor
     w.attribute(did, "_Netcdf4Dimid", static_cast<std::int32_t>(k));
     dim_ids.push_back(std::move(did));
   }
-  DimensionLinks links(w, dim_ids);
+  std::vector<std::string> dim_names;
+  for (const Dimension& d : ds.dims) dim_names.push_back(d.name);
+  DimensionLinks links(w, dim_ids, std::move(dim_names));
   for (std::size_t n = 0; n < ds.vars.size(); ++n) {
     const Variable& v = ds.vars[n];
     Handle did = w.variable(file, v, ds, opt.deflate, filtered_of(ds.dims.size() + n));

@@ -254,6 +254,31 @@ TEST_CASE("dimension scales are linked as H5DSattach_scale links them") {
   const auto ours = scale_links(dir.file("ours.h5"));
   const auto theirs = scale_links(dir.file("theirs.h5"));
   CHECK(ours == theirs);
+  // Stored with the same types and shapes, not only decoding to the same names.
+  const hid_t fo = H5Fopen(dir.file("ours.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t ft = H5Fopen(dir.file("theirs.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  int compared = 0;
+  for (const auto& [object, attr] : std::vector<std::pair<std::string, std::string>>{
+           {"stock", "DIMENSION_LIST"}, {"between", "DIMENSION_LIST"}, {"location", "REFERENCE_LIST"},
+           {"time", "REFERENCE_LIST"}}) {
+    CAPTURE(object);
+    const hid_t ao = H5Aopen_by_name(fo, object.c_str(), attr.c_str(), H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t at = H5Aopen_by_name(ft, object.c_str(), attr.c_str(), H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(ao >= 0);
+    REQUIRE(at >= 0);
+    const hid_t to = H5Aget_type(ao), tt = H5Aget_type(at), so = H5Aget_space(ao), st = H5Aget_space(at);
+    CHECK(H5Tequal(to, tt) > 0);
+    CHECK(H5Tget_size(to) == H5Tget_size(tt));
+    CHECK(H5Sget_simple_extent_npoints(so) == H5Sget_simple_extent_npoints(st));
+    for (const hid_t id : {to, tt}) H5Tclose(id);
+    for (const hid_t id : {so, st}) H5Sclose(id);
+    H5Aclose(ao);
+    H5Aclose(at);
+    ++compared;
+  }
+  CHECK(compared == 4);
+  H5Fclose(fo);
+  H5Fclose(ft);
   REQUIRE(ours.count("between"));
   CHECK(ours.at("between") == std::vector<std::string>{"DIMENSION_LIST 0: /location", "DIMENSION_LIST 1: /location"});
   CHECK(ours.at("location") ==
