@@ -376,9 +376,9 @@ namespace {
 /// written once, the variable's when it is created, the scales' at the end.
 class DimensionLinks {
  public:
-  /// `scales`: the dimensions' coordinate variables, made scales; `names`: theirs.
-  DimensionLinks(const Writer& w, const std::vector<Handle>& scales, std::vector<std::string> names)
-      : w_(w), scales_(scales), names_(std::move(names)), lists_(scales.size()) {}
+  /// `scales`: the coordinate variables of `dims`, in order, made scales.
+  DimensionLinks(const Writer& w, const std::vector<Dimension>& dims, const std::vector<Handle>& scales)
+      : w_(w), dims_(dims), scales_(scales), lists_(scales.size()) {}
 
   /// Variable `did` (named `name`, for messages): its dimension k is the scale scale_of[k].
   void attach(hid_t did, const std::vector<std::size_t>& scale_of, const std::string& name) {
@@ -413,7 +413,7 @@ class DimensionLinks {
     for (std::size_t d = 0; d < scales_.size(); ++d) {
       if (lists_[d].empty()) continue;
       const hsize_t n = lists_[d].size();
-      const std::string what = "reference list of " + names_[d];
+      const std::string what = "reference list of " + dims_[d].name;
       Handle space(w_.check(H5Screate_simple(1, &n, nullptr), what), H5Sclose);
       Handle a(w_.check(H5Acreate2(scales_[d], REFERENCE_LIST, type, space, H5P_DEFAULT, H5P_DEFAULT), what),
                H5Aclose);
@@ -428,8 +428,8 @@ class DimensionLinks {
   };
   static_assert(sizeof(Entry) == 16 && offsetof(Entry, dim) == 8, "REFERENCE_LIST entries as HDF5 lays them out");
   const Writer& w_;
+  const std::vector<Dimension>& dims_;
   const std::vector<Handle>& scales_;
-  std::vector<std::string> names_;
   std::vector<std::vector<Entry>> lists_;
 };
 
@@ -447,18 +447,12 @@ void store(const Writer& w, const Dataset& ds, const std::vector<Variable>& coor
     w.attribute(did, "_Netcdf4Dimid", static_cast<std::int32_t>(k));
     dim_ids.push_back(std::move(did));
   }
-  std::vector<std::string> dim_names;
-  for (const Dimension& d : ds.dims) dim_names.push_back(d.name);
-  DimensionLinks links(w, dim_ids, std::move(dim_names));
+  DimensionLinks links(w, ds.dims, dim_ids);
   for (std::size_t n = 0; n < ds.vars.size(); ++n) {
     const Variable& v = ds.vars[n];
     Handle did = w.variable(file, v, ds, opt.deflate, filtered_of(ds.dims.size() + n));
-    std::vector<std::size_t> scale_of;
-    for (const auto& name : v.dims) {
-      std::size_t di = 0;
-      while (ds.dims[di].name != name) ++di;
-      scale_of.push_back(di);
-    }
+    std::vector<std::size_t> scale_of;  // layout() has checked that each dimension exists
+    for (const auto& name : v.dims) scale_of.push_back(static_cast<std::size_t>(ds.dim(name) - ds.dims.data()));
     links.attach(did, scale_of, v.name);
   }
   links.finish();
