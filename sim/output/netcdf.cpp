@@ -348,11 +348,18 @@ void check_output_path(const std::string& path, bool overwrite) {
     throw InputError({path + ": the folder " + dir.string() + " is not writable (" + std::strerror(errno) + ")"});
   }
   // access() says yes to root everywhere but on read-only mounts, and knows nothing of
-  // folders such as /proc where no file can be made: create (and remove) a file there now,
-  // rather than learn it when the run is over.
-  const std::string probe =
-      (dir / ("." + p.filename().string() + ".probe." + std::to_string(getpid()))).string();
-  const int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // folders such as /proc where no file can be made: make a file there now, rather than
+  // learn it when the run is over. The file has no name (O_TMPFILE), so a kill -9 at this
+  // moment leaves nothing behind; where the file system cannot make unnamed files (/proc
+  // among them) the probe takes the temporary file's name, the one file a killed writer is
+  // documented to leave.
+  int fd = open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    close(fd);
+    return;
+  }
+  const std::string probe = temp_name(p);
+  fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
     const int err = errno;
     if (err != EEXIST) {

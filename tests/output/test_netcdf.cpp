@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 #include <hdf5.h>
+#include <fcntl.h>
 #include <hdf5_hl.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -117,6 +119,37 @@ TEST_CASE("bad output paths are refused before anything is written") {
     CHECK_THROWS_AS(check_output_path(dir.file("ro/a.h5"), false), InputError);
     fs::permissions(dir.path / "ro", fs::perms::owner_all);
   }
+}
+
+TEST_CASE("checking the output path makes no named file, so a kill -9 then leaves nothing") {
+  // The check makes a file in the output's folder to learn that files can be made there. A
+  // named probe, created and removed, was left behind by a kill -9 that fell between the two
+  // (the reliability test's kills, CI 2026-12-01). inotify sees every name made in the folder.
+  TempDir dir;
+  const int probe = open(dir.path.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (probe < 0) {
+    MESSAGE("this file system makes no unnamed files; the check falls back to a named probe");
+    return;
+  }
+  close(probe);
+  const int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  REQUIRE(in >= 0);
+  REQUIRE(inotify_add_watch(in, dir.path.c_str(), IN_CREATE) >= 0);
+  check_output_path(dir.file("a.h5"), false);
+  alignas(inotify_event) char events[4096];
+  const ssize_t got = read(in, events, sizeof events);
+  std::string names;
+  for (ssize_t at = 0; at < got;) {
+    const auto* e = reinterpret_cast<const inotify_event*>(events + at);
+    names += std::string(e->len ? e->name : "") + " ";
+    at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+  }
+  CHECK_MESSAGE(got < 0, "names made in the folder: " << names);
+  // The watch works: the file the writer makes is seen.
+  std::ofstream(dir.file("b.h5")) << "x";
+  CHECK(read(in, events, sizeof events) > 0);
+  close(in);
+  CHECK(dir.entries() == 1);
 }
 
 TEST_CASE("a failure while writing leaves no file under either name") {
