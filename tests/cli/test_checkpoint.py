@@ -13,9 +13,14 @@ VOLATILE = {"history", "start_time_utc", "host", "threads", "ranks"}
 
 
 def bigger(tmp_path):
-    """The example at one agent per 10 people (1.5 million agents): a few seconds a run."""
+    """The example at one agent per 10 people (1.5 million agents) over 240 months (2010-2029).
+
+    A signal sent after a progress line must arrive before the last month, or the run ends
+    normally. The example's own 60 months took about 0.3 s with 1 thread on the CI's 2-core
+    VM (2026-12-01), leaving 0.1-0.3 s between the line the tests wait for and the last
+    month; 240 months leave a second or more."""
     f = tmp_path / "big.yaml"
-    f.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 10\n")
+    f.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 10\nend: 2029-12\n")
     return f
 
 
@@ -65,10 +70,10 @@ def test_sigterm_writes_a_checkpoint_and_resume_equals_an_uninterrupted_run(tmp_
 def test_a_killed_run_resumes_from_its_last_periodic_checkpoint(tmp_path):
     scen = bigger(tmp_path)
     whole = tmp_path / "whole.h5"
-    migsim("run", scen, "-o", whole, "--quiet", "--months", 36, check=0)
+    migsim("run", scen, "-o", whole, "--quiet", check=0)
     out = tmp_path / "run.h5"
     ckpt = tmp_path / "run.h5.ckpt"  # the default name
-    proc = start("run", scen, "-o", out, "--months", 36, "--checkpoint-every", 4, "--threads", 1)
+    proc = start("run", scen, "-o", out, "--checkpoint-every", 24, "--threads", 1)
     deadline = time.time() + 120
     while not ckpt.exists() and time.time() < deadline:
         time.sleep(0.05)
@@ -83,17 +88,17 @@ def test_a_killed_run_resumes_from_its_last_periodic_checkpoint(tmp_path):
 def test_sigusr1_checkpoints_even_without_checkpoint_options(tmp_path):
     scen = bigger(tmp_path)
     out = tmp_path / "u.h5"
-    proc = start("run", scen, "-o", out, "--threads", 1, "--months", 24)
+    proc = start("run", scen, "-o", out, "--threads", 1)
     wait_for_progress(proc, 1)
     proc.send_signal(signal.SIGUSR1)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 3, err
     assert (tmp_path / "u.h5.ckpt").exists()
     migsim("run", "--resume", tmp_path / "u.h5.ckpt", "--quiet", check=0)
-    assert xr.open_dataset(out, engine="h5netcdf").sizes["time"] == 24
+    assert xr.open_dataset(out, engine="h5netcdf").sizes["time"] == 240
 
 
-def checkpoint_of(tmp_path, months=36):
+def checkpoint_of(tmp_path, months=180):
     """A checkpoint of the example after a SIGUSR1, made quickly."""
     out = tmp_path / "c.h5"
     proc = start("run", bigger(tmp_path), "-o", out, "--threads", 1, "--months", months)
@@ -121,11 +126,13 @@ def test_damaged_and_mismatched_checkpoints_are_refused(tmp_path):
     p = migsim("run", "--resume", tmp_path / "none.ckpt", check=2)
     assert "no such file" in p.stderr
     # Another scenario, another seed, another length.
-    p = migsim("run", EXAMPLE, "--resume", ckpt, "-o", tmp_path / "x.h5", check=2)
+    other = tmp_path / "other.yaml"
+    other.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 11\nend: 2029-12\n")
+    p = migsim("run", other, "--resume", ckpt, "-o", tmp_path / "x.h5", check=2)
     assert "it was written for another scenario" in p.stderr
     p = migsim("run", "--resume", ckpt, "--seed", 1, "-o", tmp_path / "x.h5", check=2)
     assert "it was written with seed" in p.stderr
     p = migsim("run", "--resume", ckpt, "--months", 13, "-o", tmp_path / "x.h5", check=2)
-    assert "its run goes to 36 months, not 13" in p.stderr
+    assert "its run goes to 180 months, not 13" in p.stderr
     assert not (tmp_path / "x.h5").exists()
     assert migsim("run", check=2).stderr.count("SCENARIO") >= 1
