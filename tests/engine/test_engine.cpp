@@ -8,6 +8,7 @@
 #include "engine/run.hpp"
 #include "output/dataset.hpp"
 #include "support/model_run.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace migsim;
 using namespace migsim::test;
@@ -77,8 +78,8 @@ TEST_CASE("the recorder lays out every series with named dimensions, in persons"
 
 TEST_CASE("run_scenario checks its options before running and writes the file") {
   const Scenario s = load(kScenario);
-  const std::string dir = std::filesystem::temp_directory_path() / ("migsim-run-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
+  const test::TempDir tmp;
+  const std::string dir = tmp.path.string();
   RunOptions opt;
   opt.output = dir + "/out.h5";
   opt.quiet = true;
@@ -92,7 +93,6 @@ TEST_CASE("run_scenario checks its options before running and writes the file") 
   opt.force = true;
   opt.months.reset();
   CHECK(run_scenario(s, opt).months == 6);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("progress figures are readable") {

@@ -1,20 +1,21 @@
 #pragma once
 // A temporary folder for a test, removed with everything in it when the test ends.
-#include <unistd.h>
+#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 namespace migsim::test {
 
 struct TempDir {
   std::filesystem::path path;
+  /// A new, empty folder (mkdtemp): never one an earlier, crashed test left behind.
   TempDir() {
-    static int n = 0;
-    path = std::filesystem::temp_directory_path() /
-           ("migsim-test-" + std::to_string(getpid()) + "-" + std::to_string(n++));
-    std::filesystem::create_directories(path);
+    std::string pattern = (std::filesystem::temp_directory_path() / "migsim-test-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern + " failed");
+    path = pattern;
   }
   ~TempDir() { std::filesystem::remove_all(path); }
   TempDir(const TempDir&) = delete;
