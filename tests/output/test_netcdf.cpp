@@ -145,7 +145,7 @@ TEST_CASE("checking the output path makes no named file, so a kill -9 then leave
     at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
   }
   CHECK_MESSAGE(got < 0, "names made in the folder: " << names);
-  // The watch works: the file the writer makes is seen.
+  // The watch works: a file made in the folder is seen.
   std::ofstream(dir.file("b.h5")) << "x";
   CHECK(read(in, events, sizeof events) > 0);
   close(in);
