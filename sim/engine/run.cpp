@@ -56,6 +56,10 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   Comm& comm = opt.comm ? *opt.comm : serial_comm();
   const bool writer = comm.rank() == 0;  // every rank has the month's results; rank 0 records and writes
   const std::string ckpt = checkpoint_path(opt);
+  // A checkpoint may be asked for at any month (SIGUSR1, SIGTERM), so its path is checked
+  // too: its folder, and its temporary file's name, five characters longer than the output's
+  // by default. It may exist (a resumed run's own).
+  output::check_output_path(ckpt, true);
   const bool checkpointing = opt.checkpoint_every > 0 || !opt.checkpoint.empty() || !opt.resume.empty();
   // Refuse a run the machine cannot hold before allocating anything for it.
   std::string mem_source;

@@ -353,18 +353,30 @@ void check_output_path(const std::string& path, bool overwrite) {
   // moment leaves nothing behind; where the file system cannot make unnamed files (/proc
   // among them) the probe takes the temporary file's name, the one file a killed writer is
   // documented to leave.
+  // An unnamed file says nothing of names: the temporary file's, the longest the writer
+  // makes, must fit the folder's limit too.
+  const std::string probe = temp_name(p);
+  const long name_max = pathconf(dir.c_str(), _PC_NAME_MAX);
+  const std::size_t probe_len = fs::path(probe).filename().string().size();
+  if (name_max > 0 && probe_len > static_cast<std::size_t>(name_max)) {
+    const long extra = static_cast<long>(probe_len - p.filename().string().size());
+    throw InputError({path + ": the file name is too long for the folder " + dir.string() + " (at most " +
+                      std::to_string(name_max - extra) + " characters here, for the temporary file's name)"});
+  }
+  const auto cannot_create = [&](int err) {
+    return InputError({path + ": cannot create a file in the folder " + dir.string() + " (" + std::strerror(err) + ")"});
+  };
   int fd = open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
   if (fd >= 0) {
     close(fd);
     return;
   }
-  const std::string probe = temp_name(p);
+  // EOPNOTSUPP: the file system makes no unnamed files; EISDIR: a kernel before 3.11; any
+  // other failure (no space, no permission, ...) is the folder's answer.
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) throw cannot_create(errno);
   fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
-    const int err = errno;
-    if (err != EEXIST) {
-      throw InputError({path + ": cannot create a file in the folder " + dir.string() + " (" + std::strerror(err) + ")"});
-    }
+    if (errno != EEXIST) throw cannot_create(errno);
   } else {
     close(fd);
     unlink(probe.c_str());

@@ -93,6 +93,20 @@ TEST_CASE("run_scenario checks its options before running and writes the file") 
   opt.force = true;
   opt.months.reset();
   CHECK(run_scenario(s, opt).months == 6);
+  // A name whose temporary file (.NAME.tmp.PID) just fits the folder's limit on names, while
+  // the checkpoint's (.NAME.ckpt.tmp.PID), which a signal may ask for at any month, does not.
+  const long name_max = pathconf(dir.c_str(), _PC_NAME_MAX);
+  REQUIRE(name_max > 20);
+  const std::size_t fits = static_cast<std::size_t>(name_max) - 6 - std::to_string(getpid()).size();
+  opt.output = dir + "/" + std::string(fits - 3, 'n') + ".h5";
+  try {
+    run_scenario(s, opt);
+    FAIL("a checkpoint name too long for the folder was accepted");
+  } catch (const InputError& e) {
+    CHECK(e.problems()[0].find(opt.output + ".ckpt: the file name is too long") == 0);
+  }
+  opt.checkpoint = dir + "/short.ckpt";
+  CHECK(run_scenario(s, opt).months == 6);
 }
 
 TEST_CASE("progress figures are readable") {

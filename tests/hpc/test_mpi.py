@@ -59,10 +59,10 @@ def test_checkpoint_at_two_ranks_resumes_at_four(tmp_path):
     """SIGUSR1 to mpirun (forwarded to the ranks) stops every rank at the same month with one
     checkpoint, which does not depend on ranks: resumed at 4 ranks it gives the single run."""
     scen = tmp_path / "s.yaml"
-    # 360 months, so that the signal sent after the first progress line arrives mid-run: the
+    # 600 months, so that the signal sent after the first progress line arrives mid-run: the
     # example's 60 months left about 85 ms between that line (relayed by mpirun) and the last
     # month with 2 ranks on the CI's 2-core VM (2026-12-01), and a late signal skipped the test.
-    scen.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 20\nend: 2039-12\n")
+    scen.write_text(f"extends: {EXAMPLE}\npeople_per_agent: 20\nend: 2059-12\n")
     single = tmp_path / "single.h5"
     migsim("run", scen, "-o", single, "--threads", 1, "--quiet", check=0)
     out, ckpt = tmp_path / "m.h5", tmp_path / "m.ckpt"

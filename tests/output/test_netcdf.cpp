@@ -5,6 +5,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -113,6 +114,15 @@ TEST_CASE("bad output paths are refused before anything is written") {
   }
   CHECK_THROWS_AS(check_output_path(dir.file("missing/a.h5"), false), InputError);
   CHECK_THROWS_AS(check_output_path("", false), InputError);
+  // A name the folder takes, but whose temporary file's name (.NAME.tmp.PID) it does not:
+  // refused now, not when the run is over and its results are lost.
+  try {
+    check_output_path(dir.file(std::string(250, 'a')), false);
+    FAIL("a name too long for the temporary file was accepted");
+  } catch (const InputError& e) {
+    CHECK(e.problems()[0].find("the file name is too long") != std::string::npos);
+  }
+  check_output_path(dir.file(std::string(200, 'a')), false);
   if (geteuid() != 0) {  // root writes anywhere
     fs::create_directories(dir.path / "ro");
     fs::permissions(dir.path / "ro", fs::perms::owner_read | fs::perms::owner_exec);
@@ -145,6 +155,7 @@ TEST_CASE("checking the output path makes no named file, so a kill -9 then leave
     at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
   }
   CHECK_MESSAGE(got < 0, "names made in the folder: " << names);
+  CHECK(errno == EAGAIN);  // nothing to read, not a failed read
   // The watch works: a file made in the folder is seen.
   std::ofstream(dir.file("b.h5")) << "x";
   CHECK(read(in, events, sizeof events) > 0);
