@@ -1,7 +1,5 @@
 #include "engine/checkpoint.hpp"
 
-#include <unistd.h>
-
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +7,7 @@
 #include "core/errors.hpp"
 #include "core/version.hpp"
 #include "model/checkpoint.hpp"
+#include "output/dataset.hpp"
 #include "scenario/tree.hpp"
 
 namespace migsim {
@@ -77,8 +76,7 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header, c
 
   namespace fs = std::filesystem;
   const fs::path final_path(path);
-  const std::string tmp =
-      (final_path.parent_path() / ("." + final_path.filename().string() + ".tmp." + std::to_string(getpid()))).string();
+  const std::string tmp = output::temp_name(final_path);  // checked with the output's path by run_scenario
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     const auto size = static_cast<std::uint64_t>(w.bytes.size());

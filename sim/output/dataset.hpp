@@ -5,6 +5,7 @@
 /// of ../shared/OUTPUT.md in one place (netcdf.cpp), away from the model.
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <variant>
@@ -59,6 +60,10 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
 /// other HDF5 call. HDF5 1.10.8 crashes (H5F__close_cb, segfault) at exit when a file's close
 /// failed on a full disk; migsim closes every file itself, so the handler has nothing to do.
 void keep_hdf5_from_cleaning_up_at_exit();
+
+/// The hidden temporary file a file is written to before it is renamed into place:
+/// `.NAME.tmp.PID` in the same folder (the output's and the checkpoint's).
+std::string temp_name(const std::filesystem::path& final_path);
 
 /// Checks, before a long run, that `path` can be written: not an existing file (unless
 /// overwrite), not a folder, its folder exists and is writable. Throws InputError.

@@ -317,12 +317,12 @@ void sync_folder(const std::filesystem::path& dir) {
   }
 }
 
+}  // namespace
+
 std::string temp_name(const std::filesystem::path& final_path) {
   return (final_path.parent_path() / ("." + final_path.filename().string() + ".tmp." + std::to_string(getpid())))
       .string();
 }
-
-}  // namespace
 
 void keep_hdf5_from_cleaning_up_at_exit() { H5dont_atexit(); }
 
@@ -352,9 +352,8 @@ void check_output_path(const std::string& path, bool overwrite) {
   // learn it when the run is over. The file has no name (O_TMPFILE), so a kill -9 at this
   // moment leaves nothing behind; where the file system cannot make unnamed files (/proc
   // among them) the probe takes the temporary file's name, the one file a killed writer is
-  // documented to leave.
-  // An unnamed file says nothing of names: the temporary file's, the longest the writer
-  // makes, must fit the folder's limit too.
+  // documented to leave. An unnamed file says nothing of names, so the temporary file's
+  // name, the longest the writer makes, is checked against the folder's limit first.
   const std::string probe = temp_name(p);
   const long name_max = pathconf(dir.c_str(), _PC_NAME_MAX);
   const std::size_t probe_len = fs::path(probe).filename().string().size();
