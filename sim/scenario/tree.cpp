@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -109,48 +110,6 @@ std::pair<int, int> line_column(const std::string& text, std::size_t at) {
   return {line, column};
 }
 
-/// Counts the nodes of a parsed document as the conversion will see them (aliases expanded)
-/// and its depth, without allocating: a small file whose aliases expand to billions of
-/// nodes, or nest thousands deep (an alias inside a nested list, repeated), is refused
-/// before any work is done on it.
-struct Measure {
-  std::shared_ptr<const std::string> file;
-  const ParseLimits& limits;
-  std::size_t nodes = 0;
-
-  Source at(const YAML::Node& y) const {
-    const YAML::Mark m = y.Mark();
-    return Source{file, m.line + 1, m.column + 1};
-  }
-  std::vector<YAML::Node> path;  // the maps and lists above the node being walked
-
-  void walk(const YAML::Node& y, int depth) {
-    if (++nodes > limits.max_nodes) {
-      throw InputError({at(y).str() + ": the document expands to more than " + std::to_string(limits.max_nodes) +
-                        " nodes (aliases included); refusing to read it"});
-    }
-    if (depth > limits.max_depth) {
-      throw InputError({at(y).str() + ": maps and lists nest more than " + std::to_string(limits.max_depth) +
-                        " levels deep here (aliases included); a scenario needs fewer than 10"});
-    }
-    if (!y.IsSequence() && !y.IsMap()) return;
-    for (const auto& above : path) {
-      if (above.is(y)) {
-        throw InputError({at(y).str() + ": an alias refers to a map or list that contains it, so the "
-                          "document would be infinite; refer to an anchor defined outside it"});
-      }
-    }
-    path.push_back(y);
-    if (y.IsSequence()) {
-      for (const auto& item : y) walk(item, depth + 1);
-    } else {
-      for (const auto& kv : y)
-        if (kv.first.IsScalar()) walk(kv.second, depth + 1);
-    }
-    path.pop_back();
-  }
-};
-
 /// Records where each document of a YAML stream starts, and nothing else.
 struct DocumentStarts : YAML::EventHandler {
   std::vector<YAML::Mark> marks;
@@ -182,64 +141,335 @@ bool quote_closed(const std::string& text, std::size_t pos) {
   return false;
 }
 
-struct Converter {
-  std::shared_ptr<const std::string> file;
-  const ParseLimits& limits;
-  const std::string& text;
-  std::size_t nodes = 0;
-  std::vector<std::string> problems;
+/// Builds the tree from yaml-cpp's parse events, in the one pass that reads the document:
+/// yaml-cpp's own node graph (YAML::Load) is never made. Before, the document was parsed
+/// twice (once for its document boundaries, once into yaml-cpp's graph) and the graph walked
+/// twice (the limits, then the conversion), which took about twice as long (docs/performance.md).
+///
+/// It reports what those walks reported, at the same places:
+/// - the node and depth limits count the nodes as the tree has them, aliases expanded, in
+///   document order: map keys are not counted, nor the value of a key that is not a plain
+///   word. The first node past a limit is named, inside an alias's expansion if it falls
+///   there: an alias is counted by its anchor's size, and its expansion walked only when it
+///   would pass a limit, so a small file whose aliases expand to billions of nodes, or nest
+///   thousands deep, is refused without being expanded;
+/// - an alias inside the map or list it refers to is refused (the document would be
+///   infinite);
+/// - then the first quote left open, then the keys that are not plain words or are given
+///   twice in their map. (The walk of yaml-cpp's graph reported a key's problem again for
+///   each alias to a node holding it; each is reported once now.)
+/// Nothing is thrown from the handlers: yaml-cpp's own errors (syntax, its depth guard) and
+/// a second document come first, as before; parse_text() throws what was found after.
+class TreeBuilder final : public YAML::EventHandler {
+ public:
+  TreeBuilder(std::shared_ptr<const std::string> file, const ParseLimits& limits, const std::string& text)
+      : file_(std::move(file)), limits_(limits), text_(text) {}
 
-  Source at(const YAML::Mark& m) const { return Source{file, m.line + 1, m.column + 1}; }
+  YAML::Mark document_start;
+  Node root;
+  std::string limit_error;  ///< the first node past a limit, or an alias inside its anchor
+  std::string quote_error;  ///< the first quote left open
+  std::vector<std::string> problems;  ///< keys that are not plain words, or given twice
 
-  Node convert(const YAML::Node& y) {
-    if (++nodes > limits.max_nodes) {
-      throw InputError({at(y.Mark()).str() + ": the document expands to more than " +
-                        std::to_string(limits.max_nodes) +
-                        " nodes (aliases included); refusing to read it"});
-    }
+  void OnDocumentStart(const YAML::Mark& m) override { document_start = m; }
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& m, YAML::anchor_t anchor) override {
+    if (stopped()) return;
     Node n;
-    n.source = at(y.Mark());
-    switch (y.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null: n.kind = Node::Kind::Null; break;
-      case YAML::NodeType::Scalar:
-        n.kind = Node::Kind::Scalar;
-        n.scalar = y.Scalar();
-        n.quoted = y.Tag() == "!";
-        if (n.quoted && !quote_closed(text, static_cast<std::size_t>(y.Mark().pos))) {
-          throw InputError({n.source.str() + ": the quote opened here is never closed (it runs to the end of the file)"});
-        }
-        break;
-      case YAML::NodeType::Sequence:
-        n.kind = Node::Kind::Sequence;
-        n.items.reserve(y.size());
-        for (const auto& item : y) n.items.push_back(convert(item));
-        break;
-      case YAML::NodeType::Map: {
-        n.kind = Node::Kind::Map;
-        std::set<std::string> seen;
-        for (const auto& kv : y) {
-          const auto key_src = at(kv.first.Mark());
-          if (!kv.first.IsScalar()) {
-            problems.push_back(key_src.str() + ": a map key must be a plain word, not " +
-                               (kv.first.IsMap() ? std::string("a map") : std::string("a list")));
-            continue;
-          }
-          std::string key = kv.first.Scalar();
-          if (!seen.insert(key).second) {
-            problems.push_back(key_src.str() + ": key \"" + key + "\" appears twice in this map");
-            continue;
-          }
-          Node value = convert(kv.second);
-          value.key_source = key_src;
-          n.entries.emplace_back(std::move(key), std::move(value));
-        }
-        break;
+    n.source = at(m);
+    leaf(std::move(n), anchor, m);
+  }
+
+  void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor, const std::string& value) override {
+    if (stopped()) return;
+    Node n;
+    n.kind = Node::Kind::Scalar;
+    n.source = at(m);
+    n.scalar = value;
+    n.quoted = tag == "!";
+    leaf(std::move(n), anchor, m);
+  }
+
+  void OnAlias(const YAML::Mark&, YAML::anchor_t anchor) override;
+
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    if (!stopped()) open(Node::Kind::Sequence, m, anchor);
+  }
+  void OnSequenceEnd() override {
+    if (!stopped()) close();
+  }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    if (!stopped()) open(Node::Kind::Map, m, anchor);
+  }
+  void OnMapEnd() override {
+    if (!stopped()) close();
+  }
+
+ private:
+  static constexpr std::uint32_t kNoVertex = UINT32_MAX;
+
+  /// What a node is to the map or list it is in.
+  struct Role {
+    bool key = false;     ///< a map's key
+    bool counts = true;   ///< counted in its parent's size (an item, or a value under a plain-word key)
+    bool counted = true;  ///< counted against the limits (it counts, and so does its parent)
+    bool kept = true;     ///< part of the tree (counted, and not the value of a key given twice)
+  };
+  struct Frame {
+    Node node;
+    Role role;
+    int depth = 0;
+    std::size_t size = 1;  ///< nodes of its subtree as the limits count them, itself included
+    int height = 0;        ///< levels of its subtree below it, as counted
+    YAML::anchor_t anchor = 0;
+    std::uint32_t vertex = kNoVertex;
+    bool at_key = true;  ///< maps: the next node is a key
+    Role value;          ///< maps: the role of the value after the key just read
+    std::string key;
+    Source key_source;
+    std::vector<std::string> names;  ///< maps: the keys read so far, while fewer than 16
+    std::set<std::string> keys;      ///< maps: the keys read so far, from 16 on
+  };
+  /// The counted structure of anchored nodes and of what is inside them, aliases shared
+  /// (as in yaml-cpp's graph), to find where an alias's expansion passes a limit.
+  struct Vertex {
+    Source source;
+    bool container = false;
+    std::vector<std::uint32_t> children;  ///< the ones that count
+  };
+  struct Anchor {
+    Node::Kind kind = Node::Kind::Null;
+    std::string scalar;  ///< a scalar's text (an alias may be a key)
+    Source source;
+    bool open = true;  ///< a map or list still being read
+    std::size_t size = 1;
+    int height = 0;
+    bool cyclic = false;  ///< an alias inside it, in its counted part, names it or a node around it
+    std::uint32_t vertex = kNoVertex;
+    bool built = false;  ///< `node` holds it
+    Node node;
+  };
+
+  std::shared_ptr<const std::string> file_;
+  const ParseLimits& limits_;
+  const std::string& text_;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, Anchor> anchors_;
+  std::vector<Vertex> vertices_;
+  int anchored_ = 0;  ///< anchored maps and lists open
+  std::size_t nodes_ = 0;
+
+  Source at(const YAML::Mark& m) const { return Source{file_, m.line + 1, m.column + 1}; }
+  bool stopped() const { return !limit_error.empty(); }
+  /// Whether the tree is still wanted: once anything is wrong, it is thrown away.
+  bool building() const { return limit_error.empty() && quote_error.empty() && problems.empty(); }
+
+  std::string too_many(const Source& s) const {
+    return s.str() + ": the document expands to more than " + std::to_string(limits_.max_nodes) +
+           " nodes (aliases included); refusing to read it";
+  }
+  std::string too_deep(const Source& s) const {
+    return s.str() + ": maps and lists nest more than " + std::to_string(limits_.max_depth) +
+           " levels deep here (aliases included); a scenario needs fewer than 10";
+  }
+  static std::string cycle(const Source& s) {
+    return s.str() + ": an alias refers to a map or list that contains it, so the document would be infinite; "
+                     "refer to an anchor defined outside it";
+  }
+
+  /// The role of the next node, written at `where`, and its parent map moved past it;
+  /// `key` is its text if it is a scalar.
+  Role next_role(Node::Kind kind, const Source& where, const std::string* key) {
+    if (stack_.empty()) return Role{};
+    Frame& p = stack_.back();
+    if (p.node.kind == Node::Kind::Sequence) return Role{false, true, p.role.counted, p.role.kept};
+    if (!p.at_key) {
+      p.at_key = true;
+      return p.value;
+    }
+    p.at_key = false;
+    const Role as_key{true, false, false, false};
+    if (kind != Node::Kind::Scalar) {
+      problems.push_back(where.str() + ": a map key must be a plain word, not " +
+                         (kind == Node::Kind::Map        ? std::string("a map")
+                          : kind == Node::Kind::Sequence ? std::string("a list")
+                                                         : std::string("empty")));
+      p.value = Role{false, false, false, false};
+      return as_key;
+    }
+    // Compared one by one while the map is small, through a set once it is not.
+    bool twice = false;
+    if (p.keys.empty() && p.names.size() < 16) {
+      for (const auto& k : p.names) twice = twice || k == *key;
+      if (!twice) p.names.push_back(*key);
+      if (p.names.size() == 16) p.keys.insert(p.names.begin(), p.names.end());
+    } else {
+      twice = !p.keys.insert(*key).second;
+    }
+    if (twice) problems.push_back(where.str() + ": key \"" + *key + "\" appears twice in this map");
+    p.key = *key;
+    p.key_source = where;
+    p.value = Role{false, true, p.role.counted, p.role.kept && !twice};
+    return as_key;
+  }
+
+  int depth() const { return stack_.empty() ? 0 : stack_.back().depth + 1; }
+
+  /// Counts one node against the limits, as it is met in document order.
+  void count(const Source& s, int d) {
+    if (++nodes_ > limits_.max_nodes) limit_error = too_many(s);
+    else if (d > limits_.max_depth) limit_error = too_deep(s);
+  }
+
+  std::uint32_t add_vertex(const Source& s, bool container) {
+    vertices_.push_back(Vertex{s, container, {}});
+    return static_cast<std::uint32_t>(vertices_.size() - 1);
+  }
+
+  /// Adds a finished node to its parent (or makes it the root): its size and height, its
+  /// vertex if it has one, and the node itself if it is kept.
+  void attach(Node&& n, const Role& role, std::size_t size, int height, std::uint32_t vertex) {
+    if (stack_.empty()) {
+      if (building()) root = std::move(n);
+      return;
+    }
+    Frame& p = stack_.back();
+    if (!role.counts) return;
+    p.size += size;
+    p.height = std::max(p.height, height + 1);
+    if (p.vertex != kNoVertex) vertices_[p.vertex].children.push_back(vertex);
+    if (!role.kept || !building()) return;
+    if (p.node.kind == Node::Kind::Sequence) {
+      p.node.items.push_back(std::move(n));
+    } else {
+      n.key_source = p.key_source;
+      p.node.entries.emplace_back(p.key, std::move(n));
+    }
+  }
+
+  void leaf(Node&& n, YAML::anchor_t anchor, const YAML::Mark& m) {
+    const Role role = next_role(n.kind, n.source, &n.scalar);
+    const std::uint32_t vertex = anchor || anchored_ ? add_vertex(n.source, false) : kNoVertex;
+    if (anchor) {
+      Anchor& a = anchors_[anchor];
+      a.kind = n.kind;
+      a.scalar = n.scalar;
+      a.source = n.source;
+      a.open = false;
+      a.vertex = vertex;
+      a.built = true;
+      a.node = n;
+    }
+    if (role.key) return;
+    if (role.counted) count(n.source, depth());
+    if (role.kept && n.quoted && quote_error.empty() && !quote_closed(text_, static_cast<std::size_t>(m.pos))) {
+      quote_error = n.source.str() + ": the quote opened here is never closed (it runs to the end of the file)";
+    }
+    attach(std::move(n), role, 1, 0, vertex);
+  }
+
+  void open(Node::Kind kind, const YAML::Mark& m, YAML::anchor_t anchor) {
+    Frame f;
+    f.node.kind = kind;
+    f.node.source = at(m);
+    f.role = next_role(kind, f.node.source, nullptr);
+    f.depth = depth();
+    f.anchor = anchor;
+    if (anchor || anchored_) f.vertex = add_vertex(f.node.source, true);
+    if (anchor) {
+      Anchor& a = anchors_[anchor];
+      a.kind = kind;
+      a.source = f.node.source;
+      a.vertex = f.vertex;
+      ++anchored_;
+    }
+    if (f.role.counted) count(f.node.source, f.depth);
+    stack_.push_back(std::move(f));
+  }
+
+  void close() {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    if (f.anchor) {
+      --anchored_;
+      Anchor& a = anchors_[f.anchor];
+      a.open = false;
+      a.size = f.size;
+      a.height = f.height;
+      if (building() && f.role.kept) {
+        a.built = true;
+        a.node = f.node;
       }
     }
-    return n;
+    if (f.role.key) return;
+    attach(std::move(f.node), f.role, f.size, f.height, f.vertex);
+  }
+
+  /// Walks vertex v (at depth d) and what it holds, as the limits count them from `counted`
+  /// on: the first node past a limit, or a map or list met inside itself; empty if none.
+  std::string first_past_limit(std::uint32_t v, int d, std::size_t& counted, std::vector<std::uint32_t>& path) const {
+    const Vertex& x = vertices_[v];
+    if (++counted > limits_.max_nodes) return too_many(x.source);
+    if (d > limits_.max_depth) return too_deep(x.source);
+    if (!x.container) return {};
+    if (std::find(path.begin(), path.end(), v) != path.end()) return cycle(x.source);
+    path.push_back(v);
+    for (const std::uint32_t c : x.children) {
+      std::string e = first_past_limit(c, d + 1, counted, path);
+      if (!e.empty()) return e;
+    }
+    path.pop_back();
+    return {};
   }
 };
+
+void TreeBuilder::OnAlias(const YAML::Mark&, YAML::anchor_t anchor) {
+  if (stopped()) return;
+  Anchor& a = anchors_[anchor];
+  // The alias is its anchor's node, written where the anchor was: a key too.
+  const Role role = next_role(a.kind, a.source, a.kind == Node::Kind::Scalar ? &a.scalar : nullptr);
+  if (role.key) return;
+  const int d = depth();
+  if (a.open || a.cyclic) {
+    // Each anchored map or list around the alias, in whose counted part it lies, now holds
+    // a map or list inside itself (the anchor's node, or one inside it). The mark only sends
+    // an alias to it through the walk below, which finds what is wrong, if anything.
+    bool reached = role.counts;
+    for (auto f = stack_.rbegin(); f != stack_.rend() && reached; ++f) {
+      if (f->anchor) anchors_[f->anchor].cyclic = true;
+      reached = f->role.counts;
+    }
+  }
+  if (a.open) {
+    if (role.counted) {
+      count(a.source, d);
+      if (limit_error.empty()) limit_error = cycle(a.source);
+    }
+    attach(Node{}, Role{false, role.counts, false, false}, 1, 0, a.vertex);
+    return;
+  }
+  if (role.counted) {
+    if (a.cyclic || nodes_ + a.size > limits_.max_nodes || d + a.height > limits_.max_depth) {
+      // The walk starts inside the maps and lists around the alias, as the walk of the
+      // whole document did: meeting one of them again is a cycle.
+      std::size_t counted = nodes_;
+      std::vector<std::uint32_t> path;
+      for (const auto& f : stack_)
+        if (f.vertex != kNoVertex) path.push_back(f.vertex);
+      limit_error = first_past_limit(a.vertex, d, counted, path);
+      if (!limit_error.empty()) return;
+    }
+    nodes_ += a.size;
+  }
+  Node copy;
+  if (role.kept && building() && a.built) {
+    copy = a.node;
+    copy.key_source = Source{};
+  }
+  attach(std::move(copy), role, a.size, a.height, a.vertex);
+}
 
 }  // namespace
 
@@ -261,26 +491,26 @@ Node parse_text(const std::string& text, const std::string& name, const ParseLim
     throw InputError({Source{file, line, column}.str() + ": the file is not UTF-8 text (byte " + byte +
                       "): is it a YAML scenario? Save it as UTF-8"});
   }
-  YAML::Node doc;
+  TreeBuilder builder(file, limits, text);
   try {
-    // Where each document starts, without building them; at most two are looked for.
+    // The first document into the tree, then whether a second one starts.
     // (yaml-cpp's LoadAll loops forever, allocating, on a ',' at the top of a file: each
     // call "finds" another empty document at the same place. Found by the fuzzer.)
     std::istringstream in(text);
     YAML::Parser parser(in);
-    DocumentStarts starts;
-    while (starts.marks.size() < 2 && parser.HandleNextDocument(starts)) {
-    }
-    if (starts.marks.size() > 1) {
-      const YAML::Mark& m = starts.marks[1];
-      const Source at{file, m.line + 1, m.column + 1};
-      if (m.pos == starts.marks[0].pos) {
-        throw InputError({at.str() + ": YAML syntax error: the YAML reader cannot go past this point (a stray ','?)"});
+    if (parser.HandleNextDocument(builder)) {
+      DocumentStarts next;
+      parser.HandleNextDocument(next);
+      if (!next.marks.empty()) {
+        const YAML::Mark& m = next.marks.front();
+        const Source at{file, m.line + 1, m.column + 1};
+        if (m.pos == builder.document_start.pos) {
+          throw InputError({at.str() + ": YAML syntax error: the YAML reader cannot go past this point (a stray ','?)"});
+        }
+        throw InputError({at.str() + ": a second YAML document starts here (after --- or ...); a scenario is a "
+                          "single document"});
       }
-      throw InputError({at.str() + ": a second YAML document starts here (after --- or ...); a scenario is a "
-                        "single document"});
     }
-    doc = YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {
     Source s{file, e.mark.line + 1, e.mark.column + 1};
     throw InputError({s.str() + ": maps and lists nest too deeply for the YAML reader (more than " +
@@ -290,15 +520,10 @@ Node parse_text(const std::string& text, const std::string& name, const ParseLim
     std::string what = e.msg.empty() ? std::string("invalid YAML") : e.msg;
     throw InputError({(e.mark.is_null() ? name : s.str()) + ": YAML syntax error: " + what});
   }
-  Converter conv{file, limits, text, 0, {}};
-  Node root;
-  try {
-    Measure{file, limits, 0, {}}.walk(doc, 0);
-    root = conv.convert(doc);
-  } catch (const YAML::Exception& e) {
-    throw InputError({name + ": YAML error: " + e.msg});
-  }
-  if (!conv.problems.empty()) throw InputError(conv.problems);
+  if (!builder.limit_error.empty()) throw InputError({builder.limit_error});
+  if (!builder.quote_error.empty()) throw InputError({builder.quote_error});
+  if (!builder.problems.empty()) throw InputError(builder.problems);
+  Node root = std::move(builder.root);
   if (root.is_null()) root.source = Source{file, 1, 1};
   return root;
 }

@@ -52,6 +52,68 @@ TEST_CASE("syntax errors, duplicated keys and binary files are reported with the
   CHECK(p[0].find("NUL bytes") != std::string::npos);
 }
 
+TEST_CASE("aliases are copies of their anchor's node, which keep where the anchor was written") {
+  const Node n = parse_text("k: &k key\n*k : 1\nl: [&m {a: 1}, *m]\n", "f.yaml");
+  REQUIRE(n.is_map());
+  const Node* v = n.find("key");  // an alias used as a key
+  REQUIRE(v);
+  CHECK(v->key_source.str() == "f.yaml:1:4");
+  const Node* l = n.find("l");
+  REQUIRE(l->items.size() == 2);
+  CHECK(l->items[1].source.str() == "f.yaml:3:5");
+  CHECK_FALSE(l->items[1].key_source.file);
+  CHECK(l->items[1].find("a")->scalar == "1");
+  CHECK(l->items[1].find("a")->key_source.str() == "f.yaml:3:9");
+}
+
+TEST_CASE("each key that is not a plain word, or is given twice, is reported once") {
+  // Once however many aliases repeat the map that holds it (the walk of yaml-cpp's graph
+  // reported it once per alias), and also inside values that are not kept.
+  auto p = parse_problems("a: &a {[k]: 1}\nb: *a\nc: *a\n");
+  REQUIRE(p.size() == 1);
+  CHECK(p[0] == "t.yaml:1:8: a map key must be a plain word, not a list");
+  p = parse_problems("a: 1\nb: {c: 1, c: 2}\nb: {d: [k], d: 3}\n");
+  REQUIRE(p.size() == 3);
+  CHECK(p[0] == "t.yaml:2:11: key \"c\" appears twice in this map");
+  CHECK(p[1] == "t.yaml:3:1: key \"b\" appears twice in this map");
+  CHECK(p[2] == "t.yaml:3:13: key \"d\" appears twice in this map");
+  p = parse_problems(":\n  x: 1\n");
+  REQUIRE(p.size() == 1);
+  CHECK(p[0] == "t.yaml:1:1: a map key must be a plain word, not empty");
+  // Keys in a map of more than 16 entries are compared through a set.
+  std::string big;
+  for (int k = 0; k < 40; ++k) big += "k" + std::to_string(k) + ": 1\n";
+  CHECK(parse_problems(big).empty());
+  p = parse_problems(big + "k3: 2\n");
+  REQUIRE(p.size() == 1);
+  CHECK(p[0] == "t.yaml:41:1: key \"k3\" appears twice in this map");
+}
+
+TEST_CASE("limits inside an alias's expansion name the node where they are passed") {
+  ParseLimits few;
+  few.max_nodes = 8;
+  auto p = parse_problems("a: &a [x, y, z]\nb: [*a, *a]\n", few);
+  REQUIRE(p.size() == 1);
+  CHECK(p[0] == "t.yaml:1:11: the document expands to more than 8 nodes (aliases included); refusing to read it");
+  ParseLimits shallow;
+  shallow.max_depth = 3;
+  p = parse_problems("a: &a [x]\nb: [[*a]]\n", shallow);
+  REQUIRE(p.size() == 1);
+  CHECK(p[0].find("t.yaml:1:8: maps and lists nest more than 3 levels deep") == 0);
+  // A list that holds itself, in a key (not counted) and reached through an alias: a cycle;
+  // the same alias as the value of a key that is not a plain word is never reached.
+  p = parse_problems("? &m [*m]\n: 1\nv: *m\n");
+  REQUIRE(p.size() == 1);
+  CHECK(p[0].find("t.yaml:1:3: an alias refers to a map or list that contains it") == 0);
+  // A map reached through an alias from inside it (b, in a part of a not counted, names a).
+  p = parse_problems("a: &a {[k]: [&b {k: *a}], n: *b}\n");
+  REQUIRE(p.size() == 1);
+  CHECK(p[0].find("t.yaml:1:4: an alias refers to a map or list that contains it") == 0);
+  p = parse_problems("x: &r {[k]: *r}\ny: *r\n");
+  REQUIRE(p.size() == 1);
+  CHECK(p[0] == "t.yaml:1:8: a map key must be a plain word, not a list");
+}
+
 TEST_CASE("alias bombs and huge files are refused before they exhaust memory") {
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   std::string prev = "a";
