@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -689,6 +690,95 @@ Node load_chain(const std::filesystem::path& path, std::vector<std::string>& fil
   return base;
 }
 
+/// A scalar as yaml-cpp's emitter writes it in block style: plain where that reads back the
+/// same, else double-quoted. Scalars that are plainly plain (names, numbers, dates, codes) are
+/// written as they are; the others go through yaml-cpp's emitter, whose check is a regular
+/// expression per character: most of the time of writing a scenario before.
+void append_scalar(std::string& out, const std::string& s, bool quoted) {
+  bool plain = !quoted && !s.empty() && s.back() != ' ' && s != "~" && s != "null" && s != "Null" && s != "NULL";
+  for (std::size_t i = 0; plain && i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const bool word = std::isalnum(c) || c == '_';
+    plain = i == 0 ? word || ((c == '-' || c == '.') && s.size() > 1 && std::isalnum(static_cast<unsigned char>(s[1])))
+                   : word || (c < 0x80 && c != 0 && std::strchr(" _.+-/(),'%&", c));
+  }
+  if (plain) {
+    out += s;
+    return;
+  }
+  YAML::Emitter e;
+  if (quoted) e << YAML::DoubleQuoted;
+  e << s;
+  out += e.c_str();
+}
+
+/// Appends `n` in yaml-cpp's block style (two spaces a level), as YAML::Emitter writes it:
+/// a map or list under a key starts on the next line, indented; a list's item that is a
+/// list starts on the next line after a lone "-"; one that is a map starts after "- "; an
+/// empty map or list is written {} or [], on the next line except for {} as a list's item.
+/// `indent` is the column of n's block; `inline_first` says that n's first line continues
+/// the current line (a map after "- ").
+void emit(std::string& out, const Node& n, int indent, bool inline_first) {
+  auto pad = [&](int k) { out.append(static_cast<std::size_t>(k), ' '); };
+  switch (n.kind) {
+    case Node::Kind::Null: out += "~"; return;
+    case Node::Kind::Scalar: append_scalar(out, n.scalar, n.quoted); return;
+    case Node::Kind::Sequence:
+      if (n.items.empty()) {
+        out += "[]";
+        return;
+      }
+      for (std::size_t i = 0; i < n.items.size(); ++i) {
+        if (i > 0 || !inline_first) {
+          if (i > 0) out += '\n';
+          pad(indent);
+        }
+        const Node& item = n.items[i];
+        if (item.is_sequence()) {
+          out += "-\n";
+          pad(indent + 2);
+        } else {
+          out += "- ";
+        }
+        emit(out, item, indent + 2, true);
+      }
+      return;
+    case Node::Kind::Map:
+      if (n.entries.empty()) {
+        out += "{}";
+        return;
+      }
+      for (std::size_t i = 0; i < n.entries.size(); ++i) {
+        if (i > 0 || !inline_first) {
+          if (i > 0) out += '\n';
+          pad(indent);
+        }
+        const auto& [key, value] = n.entries[i];
+        append_scalar(out, key, false);
+        out += ':';
+        if (value.is_scalar() || value.is_null()) {
+          out += ' ';
+          emit(out, value, indent + 2, true);
+        } else {
+          out += '\n';
+          pad(indent + 2);
+          emit(out, value, indent + 2, true);
+        }
+      }
+      return;
+  }
+}
+
+/// Whether emit() writes `n` as yaml-cpp does: not with a key over 1,024 bytes, which
+/// yaml-cpp writes as an explicit "? " key.
+bool emit_writes(const Node& n) {
+  for (const auto& i : n.items)
+    if (!emit_writes(i)) return false;
+  for (const auto& [k, v] : n.entries)
+    if (k.size() > 1024 || !emit_writes(v)) return false;
+  return true;
+}
+
 void emit(YAML::Emitter& out, const Node& n) {
   switch (n.kind) {
     case Node::Kind::Null: out << YAML::Null; break;
@@ -723,6 +813,17 @@ Node load_with_extends(const std::filesystem::path& path, std::vector<std::strin
 }
 
 std::string to_yaml(const Node& node) {
+  if (emit_writes(node)) {
+    std::string out;
+    emit(out, node, 0, false);
+    return out + "\n";
+  }
+  YAML::Emitter out;
+  emit(out, node);
+  return std::string(out.c_str()) + "\n";
+}
+
+std::string to_yaml_by_yaml_cpp(const Node& node) {
   YAML::Emitter out;
   emit(out, node);
   return std::string(out.c_str()) + "\n";

@@ -85,5 +85,8 @@ void merge(Node& base, Node over);
 
 /// Writes a tree back as YAML (block style), for the resolved scenario stored in outputs.
 std::string to_yaml(const Node& node);
+/// The same text, written by yaml-cpp's emitter throughout (to_yaml writes it itself, faster;
+/// the tests hold the two equal).
+std::string to_yaml_by_yaml_cpp(const Node& node);
 
 }  // namespace migsim::scenario

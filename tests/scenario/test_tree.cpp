@@ -222,3 +222,65 @@ TEST_CASE("extends: cycles and missing bases are clear errors") {
     CHECK(e.problems()[0].find(c + ":1:10: extends: no such file") == 0);
   }
 }
+
+TEST_CASE("to_yaml writes what yaml-cpp's emitter writes") {
+  // Every scenario and experiment of the repository, resolved.
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(std::string(MIGSIM_SOURCE_DIR) + "/configs")) {
+    if (e.path().extension() != ".yaml") continue;
+    Node n;
+    try {
+      n = parse_file(e.path());
+    } catch (const InputError&) {
+      continue;
+    }
+    INFO(e.path().string());
+    CHECK(to_yaml(n) == to_yaml_by_yaml_cpp(n));
+    ++files;
+  }
+  CHECK(files >= 10);
+  // Scalars near every rule of the plain style (indicators first or inside, a ": " or " #",
+  // spaces at the ends, null's spellings, non-ASCII and control bytes, quotes), in every
+  // kind of place: keys, values, items, empty and nested maps and lists.
+  const std::vector<std::string> scalars = {
+      "x", "USA", "1.0e-5", "-3", "2020-01", "a b", "a,b", "d'Ivoire", "a(b)", ".5", "-x", "x-", "a/b", "50%",
+      "a&b", "true", "Peru\xcc\x81", "S\xc3\xa3o", "x!", "a*b", "a?b", "a|b", "a>b", "a[b]", "a@b", "+1", "_k",
+      ".inf", "a:b", "", "null", "~", "Null", "NULL", "a: b", "a #b", "#x", "-", "- x", "? x", ": x", " lead",
+      "trail ", "tab\there", "new\nline", "quote\"in", "back\\slash", "\x01" "ctl", "*alias", "&anc", "!tag",
+      "%p", "@at", "`bt", "[", "{", ",", "|", ">", "'", "a\rb", "\x7f", "\xc2\x85nel", std::string(1100, 'k')};
+  Node doc;
+  doc.kind = Node::Kind::Map;
+  Node list;
+  list.kind = Node::Kind::Sequence;
+  for (std::size_t k = 0; k < scalars.size(); ++k) {
+    for (const bool quoted : {false, true}) {
+      Node v;
+      v.kind = Node::Kind::Scalar;
+      v.scalar = scalars[k];
+      v.quoted = quoted;
+      list.items.push_back(v);
+      if (scalars[k].size() < 1024) doc.entries.emplace_back(scalars[k] + (quoted ? "'" : ""), v);
+    }
+  }
+  Node empty_map, empty_list, nested;
+  empty_map.kind = Node::Kind::Map;
+  empty_list.kind = Node::Kind::Sequence;
+  nested.kind = Node::Kind::Sequence;
+  nested.items = {empty_map, empty_list, list, Node{}, doc};
+  list.items.push_back(empty_map);
+  list.items.push_back(empty_list);
+  list.items.push_back(nested);
+  doc.entries.emplace_back("list", list);
+  doc.entries.emplace_back("nested", nested);
+  doc.entries.emplace_back("empty map", empty_map);
+  doc.entries.emplace_back("empty list", empty_list);
+  CHECK(to_yaml(doc) == to_yaml_by_yaml_cpp(doc));
+  CHECK(to_yaml(list) == to_yaml_by_yaml_cpp(list));
+  for (const Node& n : {empty_map, empty_list, Node{}, list.items[0]}) CHECK(to_yaml(n) == to_yaml_by_yaml_cpp(n));
+  // A key over 1,024 bytes: yaml-cpp writes it as "? key", and to_yaml leaves it the whole tree.
+  Node long_key;
+  long_key.kind = Node::Kind::Map;
+  long_key.entries.emplace_back(std::string(1100, 'k'), list.items[0]);
+  CHECK(to_yaml(long_key) == to_yaml_by_yaml_cpp(long_key));
+  CHECK(to_yaml(long_key).rfind("? ", 0) == 0);
+}
