@@ -720,19 +720,19 @@ void append_scalar(std::string& out, const std::string& s, bool quoted) {
 /// the current line (a map after "- ").
 void emit(std::string& out, const Node& n, int indent, bool inline_first) {
   auto pad = [&](int k) { out.append(static_cast<std::size_t>(k), ' '); };
+  // Where the i-th item or entry starts: on a line of its own, but the first where n
+  // continues the current line.
+  auto start = [&](std::size_t i) {
+    if (i > 0) out += '\n';
+    if (i > 0 || !inline_first) pad(indent);
+  };
   switch (n.kind) {
     case Node::Kind::Null: out += "~"; return;
     case Node::Kind::Scalar: append_scalar(out, n.scalar, n.quoted); return;
     case Node::Kind::Sequence:
-      if (n.items.empty()) {
-        out += "[]";
-        return;
-      }
+      if (n.items.empty()) out += "[]";
       for (std::size_t i = 0; i < n.items.size(); ++i) {
-        if (i > 0 || !inline_first) {
-          if (i > 0) out += '\n';
-          pad(indent);
-        }
+        start(i);
         const Node& item = n.items[i];
         if (item.is_sequence()) {
           out += "-\n";
@@ -744,15 +744,9 @@ void emit(std::string& out, const Node& n, int indent, bool inline_first) {
       }
       return;
     case Node::Kind::Map:
-      if (n.entries.empty()) {
-        out += "{}";
-        return;
-      }
+      if (n.entries.empty()) out += "{}";
       for (std::size_t i = 0; i < n.entries.size(); ++i) {
-        if (i > 0 || !inline_first) {
-          if (i > 0) out += '\n';
-          pad(indent);
-        }
+        start(i);
         const auto& [key, value] = n.entries[i];
         append_scalar(out, key, false);
         out += ':';
