@@ -46,12 +46,14 @@ void advise_huge_pages(void* p, std::size_t bytes) noexcept;
 /// (before Linux 5.14) leaves them to fault as usual.
 void prefault(void* p, std::size_t bytes) noexcept;
 
-/// Allocator of the agent arrays and the largest tables: blocks of 1 MiB or more are rounded
+/// Allocator of the agent arrays and the largest tables: blocks of 512 KiB or more are rounded
 /// up to whole 2 MiB, aligned to 2 MiB and marked MADV_HUGEPAGE before anything touches
 /// them, so that where transparent huge pages are enabled "on madvise" (Debian's default)
 /// the kernel backs them with 2 MiB pages: one page fault instead of 512 (first touches cost
-/// 6-16 us per 4 KiB page on the benchmark machine; docs/performance.md). A hint only: where
-/// it is refused, memory is as usual.
+/// 6-16 us per 4 KiB page on the benchmark machine; docs/performance.md). From 512 KiB, not
+/// 1 MiB: a one-byte field of a million agents is just under 1 MiB, and its 250 faults each
+/// cost more start-up than the rounding's memory (1M case: 7 ms less, 7 MB more). A hint only:
+/// where it is refused, memory is as usual.
 template <class T>
 struct HugePageAllocator {
   using value_type = T;
@@ -61,7 +63,7 @@ struct HugePageAllocator {
   HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
   T* allocate(std::size_t n) {
     const std::size_t bytes = n * sizeof(T);
-    if (bytes < kHuge / 2) return std::allocator<T>{}.allocate(n);
+    if (bytes < kHuge / 4) return std::allocator<T>{}.allocate(n);
     const std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
     void* p = std::aligned_alloc(kHuge, rounded);
     if (!p) throw std::bad_alloc();
@@ -69,7 +71,7 @@ struct HugePageAllocator {
     return static_cast<T*>(p);
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    if (n * sizeof(T) < kHuge / 2) std::allocator<T>{}.deallocate(p, n);
+    if (n * sizeof(T) < kHuge / 4) std::allocator<T>{}.deallocate(p, n);
     else std::free(p);
   }
   friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
