@@ -157,8 +157,9 @@ bool quote_closed(const std::string& text, std::size_t pos) {
 /// - an alias inside the map or list it refers to is refused (the document would be
 ///   infinite);
 /// - then the first quote left open, then the keys that are not plain words or are given
-///   twice in their map. (The walk of yaml-cpp's graph reported a key's problem again for
-///   each alias to a node holding it; each is reported once now.)
+///   twice in their map, each once, wherever it is written (the walk of yaml-cpp's graph
+///   reported one again for each alias to the map holding it, and none inside the values it
+///   skipped: those of keys given twice or not plain words).
 /// Nothing is thrown from the handlers: yaml-cpp's own errors (syntax, its depth guard) and
 /// a second document come first, as before; parse_text() throws what was found after.
 class TreeBuilder final : public YAML::EventHandler {
