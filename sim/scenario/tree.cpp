@@ -157,9 +157,13 @@ bool quote_closed(const std::string& text, std::size_t pos) {
 /// - an alias inside the map or list it refers to is refused (the document would be
 ///   infinite);
 /// - then the first quote left open, then the keys that are not plain words or are given
-///   twice in their map, each once, wherever it is written (the walk of yaml-cpp's graph
-///   reported one again for each alias to the map holding it, and none inside the values it
-///   skipped: those of keys given twice or not plain words).
+///   twice in their map, where they are written, inside keys and skipped values too (the walk
+///   of yaml-cpp's graph reported one again for each alias to the map holding it, and none
+///   inside the parts it skipped); an alias used as a key is reported where it is used.
+/// It also bounds the text the tree would hold (scalars and keys, aliases expanded): a long
+/// scalar aliased many times was the one way left to fill memory within the other limits.
+/// An alias copies its anchor's node from the tree as it is built (locate()), so no node is
+/// copied but for an alias.
 /// Nothing is thrown from the handlers: yaml-cpp's own errors (syntax, its depth guard) and
 /// a second document come first, as before; parse_text() throws what was found after.
 class TreeBuilder final : public YAML::EventHandler {
@@ -224,7 +228,9 @@ class TreeBuilder final : public YAML::EventHandler {
     Role role;
     int depth = 0;
     std::size_t size = 1;  ///< nodes of its subtree as the limits count them, itself included
+    std::size_t text = 0;  ///< bytes of scalars and keys in its subtree, as counted
     int height = 0;        ///< levels of its subtree below it, as counted
+    std::uint32_t index = 0;  ///< its place among its parent's items or entries, if kept
     YAML::anchor_t anchor = 0;
     std::uint32_t vertex = kNoVertex;
     bool at_key = true;  ///< maps: the next node is a key
@@ -247,10 +253,12 @@ class TreeBuilder final : public YAML::EventHandler {
     Source source;
     bool open = true;  ///< a map or list still being read
     std::size_t size = 1;
+    std::size_t text = 0;
     int height = 0;
     bool cyclic = false;  ///< an alias inside it, in its counted part, names it or a node around it
     std::uint32_t vertex = kNoVertex;
-    bool built = false;  ///< `node` holds it
+    bool built = false;  ///< it is in the tree: at `path` (a map or list), or in `node` (a scalar or null)
+    std::vector<std::uint32_t> path;  ///< its place in the tree, from the root (locate())
     Node node;
   };
 
@@ -262,6 +270,10 @@ class TreeBuilder final : public YAML::EventHandler {
   std::vector<Vertex> vertices_;
   int anchored_ = 0;  ///< anchored maps and lists open
   std::size_t nodes_ = 0;
+  std::size_t text_counted_ = 0;  ///< bytes of scalars and keys counted, aliases expanded
+
+  /// a + b, or the largest size_t where that overflows: sizes of nested aliases multiply.
+  static std::size_t add(std::size_t a, std::size_t b) { return b > SIZE_MAX - a ? SIZE_MAX : a + b; }
 
   Source at(const YAML::Mark& m) const { return Source{file_, m.line + 1, m.column + 1}; }
   bool stopped() const { return !limit_error.empty(); }
@@ -275,6 +287,10 @@ class TreeBuilder final : public YAML::EventHandler {
   std::string too_deep(const Source& s) const {
     return s.str() + ": maps and lists nest more than " + std::to_string(limits_.max_depth) +
            " levels deep here (aliases included); a scenario needs fewer than 10";
+  }
+  std::string too_much_text(const Source& s) const {
+    return s.str() + ": the document expands to more than " + mib(limits_.max_text_bytes) +
+           " of text (aliases included); refusing to read it";
   }
   static std::string cycle(const Source& s) {
     return s.str() + ": an alias refers to a map or list that contains it, so the document would be infinite; "
@@ -319,10 +335,47 @@ class TreeBuilder final : public YAML::EventHandler {
 
   int depth() const { return stack_.empty() ? 0 : stack_.back().depth + 1; }
 
-  /// Counts one node against the limits, as it is met in document order.
-  void count(const Source& s, int d) {
+  /// Counts one node, with `text` bytes of scalar and key, against the limits, as it is met
+  /// in document order.
+  void count(const Source& s, int d, std::size_t text) {
     if (++nodes_ > limits_.max_nodes) limit_error = too_many(s);
     else if (d > limits_.max_depth) limit_error = too_deep(s);
+    else if ((text_counted_ = add(text_counted_, text)) > limits_.max_text_bytes) limit_error = too_much_text(s);
+  }
+
+  /// The bytes of key that a node placed now in the top frame comes with.
+  std::size_t key_bytes(const Role& role) const {
+    return !stack_.empty() && stack_.back().node.kind == Node::Kind::Map && role.counts ? stack_.back().key.size() : 0;
+  }
+
+  /// The kept child that the next node of the top frame will be, by its place.
+  std::uint32_t next_index() const {
+    const Node& p = stack_.back().node;
+    return static_cast<std::uint32_t>(p.kind == Node::Kind::Sequence ? p.items.size() : p.entries.size());
+  }
+
+  /// The place in the tree of the next node of the top frame, from the root.
+  std::vector<std::uint32_t> next_path() const {
+    std::vector<std::uint32_t> path;
+    for (std::size_t k = 1; k < stack_.size(); ++k) path.push_back(stack_[k].index);
+    if (!stack_.empty()) path.push_back(next_index());
+    return path;
+  }
+
+  /// The node at `path`: down the maps and lists still open (the frames) while the path
+  /// follows them, then down the finished ones.
+  const Node& locate(const std::vector<std::uint32_t>& path) const {
+    const Node* n = &stack_.front().node;
+    bool open = true;
+    for (std::size_t k = 0; k < path.size(); ++k) {
+      if (open && k + 1 < stack_.size() && stack_[k + 1].index == path[k]) {
+        n = &stack_[k + 1].node;
+        continue;
+      }
+      open = false;
+      n = n->kind == Node::Kind::Sequence ? &n->items[path[k]] : &n->entries[path[k]].second;
+    }
+    return *n;
   }
 
   std::uint32_t add_vertex(const Source& s, bool container) {
@@ -332,14 +385,15 @@ class TreeBuilder final : public YAML::EventHandler {
 
   /// Adds a finished node to its parent (or makes it the root): its size and height, its
   /// vertex if it has one, and the node itself if it is kept.
-  void attach(Node&& n, const Role& role, std::size_t size, int height, std::uint32_t vertex) {
+  void attach(Node&& n, const Role& role, std::size_t size, std::size_t text, int height, std::uint32_t vertex) {
     if (stack_.empty()) {
       if (building()) root = std::move(n);
       return;
     }
     Frame& p = stack_.back();
     if (!role.counts) return;
-    p.size += size;
+    p.size = add(p.size, size);
+    p.text = add(p.text, add(text, key_bytes(role)));
     p.height = std::max(p.height, height + 1);
     if (p.vertex != kNoVertex) vertices_[p.vertex].children.push_back(vertex);
     if (!role.kept || !building()) return;
@@ -360,16 +414,18 @@ class TreeBuilder final : public YAML::EventHandler {
       a.scalar = n.scalar;
       a.source = n.source;
       a.open = false;
+      a.text = n.scalar.size();
       a.vertex = vertex;
       a.built = true;
       a.node = n;
     }
     if (role.key) return;
-    if (role.counted) count(n.source, depth());
+    if (role.counted) count(n.source, depth(), add(n.scalar.size(), key_bytes(role)));
     if (role.kept && n.quoted && quote_error.empty() && !quote_closed(text_, static_cast<std::size_t>(m.pos))) {
       quote_error = n.source.str() + ": the quote opened here is never closed (it runs to the end of the file)";
     }
-    attach(std::move(n), role, 1, 0, vertex);
+    const std::size_t text = n.scalar.size();
+    attach(std::move(n), role, 1, text, 0, vertex);
   }
 
   void open(Node::Kind kind, const YAML::Mark& m, YAML::anchor_t anchor) {
@@ -379,6 +435,7 @@ class TreeBuilder final : public YAML::EventHandler {
     f.role = next_role(kind, f.node.source, nullptr);
     f.depth = depth();
     f.anchor = anchor;
+    if (!stack_.empty()) f.index = next_index();
     if (anchor || anchored_) f.vertex = add_vertex(f.node.source, true);
     if (anchor) {
       Anchor& a = anchors_[anchor];
@@ -387,7 +444,7 @@ class TreeBuilder final : public YAML::EventHandler {
       a.vertex = f.vertex;
       ++anchored_;
     }
-    if (f.role.counted) count(f.node.source, f.depth);
+    if (f.role.counted) count(f.node.source, f.depth, key_bytes(f.role));
     stack_.push_back(std::move(f));
   }
 
@@ -399,14 +456,17 @@ class TreeBuilder final : public YAML::EventHandler {
       Anchor& a = anchors_[f.anchor];
       a.open = false;
       a.size = f.size;
+      a.text = f.text;
       a.height = f.height;
+      // Not copied: an alias copies it from the tree (a copy here for each anchor around
+      // others would copy the inner ones again at each level).
       if (building() && f.role.kept) {
         a.built = true;
-        a.node = f.node;
+        a.path = next_path();
       }
     }
     if (f.role.key) return;
-    attach(std::move(f.node), f.role, f.size, f.height, f.vertex);
+    attach(std::move(f.node), f.role, f.size, f.text, f.height, f.vertex);
   }
 
   /// Walks vertex v (at depth d) and what it holds, as the limits count them from `counted`
@@ -446,14 +506,14 @@ void TreeBuilder::OnAlias(const YAML::Mark&, YAML::anchor_t anchor) {
   }
   if (a.open) {
     if (role.counted) {
-      count(a.source, d);
+      count(a.source, d, 0);
       if (limit_error.empty()) limit_error = cycle(a.source);
     }
-    attach(Node{}, Role{false, role.counts, false, false}, 1, 0, a.vertex);
+    attach(Node{}, Role{false, role.counts, false, false}, 1, 0, 0, a.vertex);
     return;
   }
   if (role.counted) {
-    if (a.cyclic || nodes_ + a.size > limits_.max_nodes || d + a.height > limits_.max_depth) {
+    if (a.cyclic || a.size > limits_.max_nodes - nodes_ || d + a.height > limits_.max_depth) {
       // The walk starts inside the maps and lists around the alias, as the walk of the
       // whole document did: meeting one of them again is a cycle.
       std::size_t counted = nodes_;
@@ -464,13 +524,18 @@ void TreeBuilder::OnAlias(const YAML::Mark&, YAML::anchor_t anchor) {
       if (!limit_error.empty()) return;
     }
     nodes_ += a.size;
+    text_counted_ = add(text_counted_, add(a.text, key_bytes(role)));
+    if (text_counted_ > limits_.max_text_bytes) {
+      limit_error = too_much_text(a.source);
+      return;
+    }
   }
   Node copy;
   if (role.kept && building() && a.built) {
-    copy = a.node;
+    copy = a.kind == Node::Kind::Map || a.kind == Node::Kind::Sequence ? locate(a.path) : a.node;
     copy.key_source = Source{};
   }
-  attach(std::move(copy), role, a.size, a.height, a.vertex);
+  attach(std::move(copy), role, a.size, a.text, a.height, a.vertex);
 }
 
 }  // namespace

@@ -54,13 +54,15 @@ struct Node {
 /// Limits that keep hostile or broken input from exhausting memory or the stack.
 /// A real scenario is far below each (the 35-country Americas scenario is about 100 KiB, a
 /// few tens of thousands of nodes, nested 6 deep); they exist so that a broken or hostile
-/// file gets a clear error instead of exhausting memory or the stack. yaml-cpp itself needs
-/// about 500 bytes per node while parsing, so the file size bounds its memory (about 0.5 GiB
-/// at the limit); aliases are counted and nested without yaml-cpp's memory, so the node and
-/// depth limits are checked on the parsed document before it is converted.
+/// file gets a clear error instead of exhausting memory or the stack. yaml-cpp's parser keeps
+/// little per node (its events are turned into the tree as they come), so the file size bounds
+/// its memory; aliases multiply what the tree would hold, so the nodes, their nesting and
+/// their text are counted with aliases expanded, as they come, and a document is refused at
+/// the first node past a limit, before its aliases are expanded.
 struct ParseLimits {
   std::size_t max_file_bytes = 4u << 20;  ///< 4 MiB
   std::size_t max_nodes = 1'000'000;      ///< after expanding aliases
+  std::size_t max_text_bytes = 64u << 20;  ///< bytes of scalars and keys, after expanding aliases (64 MiB)
   int max_depth = 64;                     ///< nesting of maps and lists, after expanding aliases
   int max_extends_depth = 16;
 };
