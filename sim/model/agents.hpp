@@ -58,12 +58,13 @@ template <class T>
 struct HugePageAllocator {
   using value_type = T;
   static constexpr std::size_t kHuge = std::size_t{2} << 20;
+  static constexpr std::size_t kSmallest = kHuge / 4;  ///< blocks below it are as usual
   HugePageAllocator() = default;
   template <class U>
   HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
   T* allocate(std::size_t n) {
     const std::size_t bytes = n * sizeof(T);
-    if (bytes < kHuge / 4) return std::allocator<T>{}.allocate(n);
+    if (bytes < kSmallest) return std::allocator<T>{}.allocate(n);
     const std::size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
     void* p = std::aligned_alloc(kHuge, rounded);
     if (!p) throw std::bad_alloc();
@@ -71,7 +72,7 @@ struct HugePageAllocator {
     return static_cast<T*>(p);
   }
   void deallocate(T* p, std::size_t n) noexcept {
-    if (n * sizeof(T) < kHuge / 4) std::allocator<T>{}.deallocate(p, n);
+    if (n * sizeof(T) < kSmallest) std::allocator<T>{}.deallocate(p, n);
     else std::free(p);
   }
   friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }

@@ -249,7 +249,6 @@ class TreeBuilder final : public YAML::EventHandler {
   };
   struct Anchor {
     Node::Kind kind = Node::Kind::Null;
-    std::string scalar;  ///< a scalar's text (an alias may be a key)
     Source source;
     bool open = true;  ///< a map or list still being read
     std::size_t size = 1;
@@ -257,7 +256,7 @@ class TreeBuilder final : public YAML::EventHandler {
     int height = 0;
     bool cyclic = false;  ///< an alias inside it, in its counted part, names it or a node around it
     std::uint32_t vertex = kNoVertex;
-    bool built = false;  ///< it is in the tree: at `path` (a map or list), or in `node` (a scalar or null)
+    bool built = false;  ///< it is in the tree: at `path` (a map or list), or in `node` (a scalar or null, also read as a key)
     std::vector<std::uint32_t> path;  ///< its place in the tree, from the root (locate())
     Node node;
   };
@@ -340,7 +339,11 @@ class TreeBuilder final : public YAML::EventHandler {
   void count(const Source& s, int d, std::size_t text) {
     if (++nodes_ > limits_.max_nodes) limit_error = too_many(s);
     else if (d > limits_.max_depth) limit_error = too_deep(s);
-    else if ((text_counted_ = add(text_counted_, text)) > limits_.max_text_bytes) limit_error = too_much_text(s);
+    else count_text(s, text);
+  }
+  /// Counts `text` bytes against the text limit; `s` is named if it passes.
+  void count_text(const Source& s, std::size_t text) {
+    if ((text_counted_ = add(text_counted_, text)) > limits_.max_text_bytes) limit_error = too_much_text(s);
   }
 
   /// The bytes of key that a node placed now in the top frame comes with.
@@ -411,7 +414,6 @@ class TreeBuilder final : public YAML::EventHandler {
     if (anchor) {
       Anchor& a = anchors_[anchor];
       a.kind = n.kind;
-      a.scalar = n.scalar;
       a.source = n.source;
       a.open = false;
       a.text = n.scalar.size();
@@ -491,7 +493,7 @@ void TreeBuilder::OnAlias(const YAML::Mark&, YAML::anchor_t anchor) {
   if (stopped()) return;
   Anchor& a = anchors_[anchor];
   // The alias is its anchor's node, written where the anchor was: a key too.
-  const Role role = next_role(a.kind, a.source, a.kind == Node::Kind::Scalar ? &a.scalar : nullptr);
+  const Role role = next_role(a.kind, a.source, a.kind == Node::Kind::Scalar ? &a.node.scalar : nullptr);
   if (role.key) return;
   const int d = depth();
   if (a.open || a.cyclic) {
@@ -524,11 +526,8 @@ void TreeBuilder::OnAlias(const YAML::Mark&, YAML::anchor_t anchor) {
       if (!limit_error.empty()) return;
     }
     nodes_ += a.size;
-    text_counted_ = add(text_counted_, add(a.text, key_bytes(role)));
-    if (text_counted_ > limits_.max_text_bytes) {
-      limit_error = too_much_text(a.source);
-      return;
-    }
+    count_text(a.source, add(a.text, key_bytes(role)));
+    if (stopped()) return;
   }
   Node copy;
   if (role.kept && building() && a.built) {
@@ -878,9 +877,7 @@ std::string to_yaml(const Node& node) {
     emit(out, node, 0, false);
     return out + "\n";
   }
-  YAML::Emitter out;
-  emit(out, node);
-  return std::string(out.c_str()) + "\n";
+  return to_yaml_by_yaml_cpp(node);
 }
 
 std::string to_yaml_by_yaml_cpp(const Node& node) {
