@@ -132,6 +132,16 @@ struct AgentMonth {
   int o, l, d, st, fl, p, since, job_since, wake;
   std::array<std::uint32_t, 4> words{};  ///< this month's Settled block, when drawn
   bool have_words = false;
+  /// An agent not settled at the month's start: block 0 of this month's stream `pre_purpose`,
+  /// the first it draws (the pass's batched Philox, kFirstDraw), if given.
+  std::array<std::uint32_t, 4> pre{};
+  Purpose pre_purpose = Purpose::Settled;
+  bool have_pre = false;
+
+  /// Block 0 of this month's stream of `purpose`: the pass's, when it drew that one.
+  std::array<std::uint32_t, 4> draw(Purpose purpose) const {
+    return have_pre && pre_purpose == purpose ? pre : random_block(seed, static_cast<std::uint32_t>(t), id, purpose);
+  }
 
   /// The Settled block of the month: words 0-2 decide the month's events, word 3 redraws the
   /// event clock.
@@ -151,7 +161,7 @@ struct AgentMonth {
   void redraw_clock(std::int16_t* out) const {
     const int irregular = st == kIrregular ? 1 : 0;
     const std::uint32_t w =
-        have_words ? words[3] : random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Clock)[0];
+        have_words ? words[3] : draw(Purpose::Clock)[0];
     const bool employed = (fl & flag::kEmployed) != 0;
     const std::size_t k = employed ? clock.at(l, irregular) : unemployed_group(irregular);
     const double* any = employed ? clock.any.data() : unemployed.any.data();
@@ -170,7 +180,7 @@ struct AgentMonth {
     const LotteryRule& r = tab.lottery[pathway];
     if (r.mode == LotteryRule::All) return true;
     if (r.mode == LotteryRule::None) return false;
-    const std::uint64_t mine = lottery_ticket(seed, static_cast<std::uint32_t>(t), id);
+    const std::uint64_t mine = ticket_of(draw(Purpose::Lottery));
     return mine < r.ticket || (mine == r.ticket && id <= r.id);
   }
 
@@ -187,7 +197,7 @@ struct AgentMonth {
     const std::size_t g = tab.group(l, o, sector);
     tab.ensure_group(g);
     if (!tab.choice_ok[g]) return;
-    const auto w = random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Aspire);
+    const auto w = draw(Purpose::Aspire);
     const int dest = tab.choose(g, to_unit(w[0]));
     const std::uint32_t word = w[1];
     const int path = tab.entry_pathway[tab.dos(dest, o, sector)];
@@ -272,7 +282,7 @@ struct AgentMonth {
       return;
     }
     if (t - since + 1 < policy.route_months[e]) return;  // still crossing
-    const auto w = random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Journey);
+    const auto w = draw(Purpose::Journey);
     switch (tab.edge_outcome[e].pick(w[0])) {
       case 0:
         ++c[L.route_deaths + e];
@@ -448,9 +458,11 @@ struct AgentMonth {
     exit_event(tab.exits[k].pick(w[2]));
   }
 
-  /// Runs agent i's month; `block`, if given, is its Settled block computed beforehand
-  /// (by the batched Philox), equal to what settled_words() would draw.
-  void run(Agents& a, std::size_t i, const std::array<std::uint32_t, 4>* block = nullptr) {
+  /// Runs agent i's month; `block`, if given, is block 0 of its month's stream of `purpose`,
+  /// computed beforehand (by the batched Philox) and equal to what random_block would draw:
+  /// the Settled block for a settled migrant, the first it draws for any other (kFirstDraw).
+  void run(Agents& a, std::size_t i, const std::array<std::uint32_t, 4>* block = nullptr,
+           Purpose purpose = Purpose::Settled) {
     const int st0 = a.status[i];
     id = a.id[i];
     o = a.origin[i];
@@ -462,8 +474,13 @@ struct AgentMonth {
     since = a.since[i];
     job_since = a.job_since[i];
     wake = a.wake[i];
-    have_words = block != nullptr;
-    if (block) words = *block;
+    have_words = block != nullptr && purpose == Purpose::Settled;
+    have_pre = block != nullptr && purpose != Purpose::Settled;
+    if (have_words) words = *block;
+    if (have_pre) {
+      pre = *block;
+      pre_purpose = purpose;
+    }
     const int l0 = l, fl0 = fl;
 
     switch (st0) {
@@ -518,6 +535,17 @@ struct AgentMonth {
     }
   }
 };
+
+/// The stream an agent of each status at the month's start draws from first: an aspirant
+/// chooses (aspire), an applicant's lottery reads its ticket (admitted), an admitted migrant
+/// whose travel is due arrives and gets a clock (arrive, redraw_clock), a migrant in transit
+/// crosses an edge (travel), a settled one takes its month's draws (settle, wake_up). Each is
+/// block 0 of that stream for the month (a lottery ticket is the month's Lottery block).
+constexpr std::array<std::uint32_t, kExited + 1> kFirstDraw = {
+    static_cast<std::uint32_t>(Purpose::Aspire),  static_cast<std::uint32_t>(Purpose::Lottery),
+    static_cast<std::uint32_t>(Purpose::Clock),   static_cast<std::uint32_t>(Purpose::Journey),
+    static_cast<std::uint32_t>(Purpose::Settled), static_cast<std::uint32_t>(Purpose::Settled),
+    static_cast<std::uint32_t>(Purpose::Settled)};
 
 }  // namespace
 
@@ -584,6 +612,7 @@ void Model::agent_pass() {
     alignas(64) std::uint8_t busy[kBlock];
     std::uint16_t busy_index[kBlock];
     std::uint32_t busy_id[kBlock];
+    std::uint32_t busy_purpose[kBlock];
     std::uint32_t busy_words[4 * kBlock];
     const std::uint32_t* __restrict ids = agents_.id.data();
     const std::uint8_t* __restrict origin = agents_.origin.data();
@@ -625,20 +654,21 @@ void Model::agent_pass() {
         m = kept;
       }
       // Their ids, gathered in one go (the loads overlap instead of each waiting on memory),
-      // and their month's Settled blocks by the batched Philox.
+      // and the first block each draws this month (kFirstDraw) by the batched Philox.
       for (std::size_t j = 0; j < m; ++j) {
         const std::size_t i = first + busy_index[j];
         busy_id[j] = ids[i];
+        busy_purpose[j] = kFirstDraw[status[i]];
         __builtin_prefetch(&origin[i]);
         __builtin_prefetch(&since[i]);
         __builtin_prefetch(&job_since[i]);
       }
-      random_blocks(seed_, static_cast<std::uint32_t>(t_), Purpose::Settled, busy_id, m, busy_words);
+      random_blocks(seed_, static_cast<std::uint32_t>(t_), busy_purpose, busy_id, m, busy_words);
       for (std::size_t j = 0; j < m; ++j) {
         const std::array<std::uint32_t, 4> w = {busy_words[j], busy_words[m + j], busy_words[2 * m + j],
                                                 busy_words[3 * m + j]};
         const std::size_t i = first + busy_index[j];
-        if (status[i] < kRegular) am.run(agents_, i);  // only settled agents use w
+        if (status[i] < kRegular) am.run(agents_, i, &w, static_cast<Purpose>(busy_purpose[j]));
         else if (!am.quick_wake(agents_, i, w)) am.run(agents_, i, &w);
       }
     }

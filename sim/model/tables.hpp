@@ -60,10 +60,12 @@ struct Ticket {
   std::uint8_t pathway;
 };
 
+/// A lottery ticket from the month's Lottery block `w` (words 0 and 1).
+inline std::uint64_t ticket_of(const std::array<std::uint32_t, 4>& w) { return (std::uint64_t{w[0]} << 32) | w[1]; }
+
 /// The lottery ticket of agent `id` for month `month`.
 inline std::uint64_t lottery_ticket(std::uint64_t seed, std::uint32_t month, std::uint32_t id) {
-  const auto w = random_block(seed, month, id, Purpose::Lottery);
-  return (std::uint64_t{w[0]} << 32) | w[1];
+  return ticket_of(random_block(seed, month, id, Purpose::Lottery));
 }
 
 struct MonthTables {
