@@ -3,6 +3,9 @@
 #if defined(__AVX512F__) && defined(__AVX512VL__)
 #include <immintrin.h>
 #define MIGSIM_PHILOX_AVX512 1
+#elif defined(__AVX2__)
+#include <immintrin.h>
+#define MIGSIM_PHILOX_AVX2 1
 #endif
 
 namespace migsim {
@@ -12,54 +15,101 @@ namespace {
 constexpr std::uint64_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
 constexpr std::uint64_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 
-#ifdef MIGSIM_PHILOX_AVX512
+#if defined(MIGSIM_PHILOX_AVX512) || defined(MIGSIM_PHILOX_AVX2)
 // GCC 12 warns of an uninitialised value inside its own AVX-512 intrinsics (their
 // _mm512_undefined_* operands; GCC bug 105593, fixed in GCC 13).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-/// Eight ids at a time in the 64-bit lanes of AVX-512 registers, the last group masked (no
-/// scalar remainder). Each lane keeps its 32-bit value in its low half: vpmuludq multiplies
-/// the low halves into the full 64-bit product, whose halves are the round's hi and lo, and
-/// the high halves left by the other steps are never read (the multiplies ignore them, the
-/// stores keep the low halves). The compiler's own vectorisation of the portable loop below
-/// multiplied with vpmullq (a full 64 x 64-bit product) and ended each call, where the busy
-/// agents of a block rarely fill the last vector, with up to seven ids one at a time.
+
+#ifdef MIGSIM_PHILOX_AVX512
+/// Eight ids in the 64-bit lanes of an AVX-512 register; the last ones of a call in masked
+/// lanes.
+struct Lanes {
+  using V = __m512i;
+  using Mask = __mmask8;
+  static constexpr std::size_t kWidth = 8;
+  static Mask first(std::size_t count) {
+    return count >= kWidth ? Mask(0xFF) : static_cast<Mask>((1u << count) - 1);
+  }
+  static V all(std::uint64_t x) { return _mm512_set1_epi64(static_cast<long long>(x)); }
+  /// The 32-bit values at p, one per lane, zero-extended; lanes outside `m` read nothing.
+  static V load(const std::uint32_t* p, Mask m) { return _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(m, p)); }
+  /// The low half of each lane to p; lanes outside `m` write nothing.
+  static void store(std::uint32_t* p, Mask m, V v) { _mm512_mask_cvtepi64_storeu_epi32(p, m, v); }
+  static V mul(V a, V b) { return _mm512_mul_epu32(a, b); }
+  static V high(V a) { return _mm512_srli_epi64(a, 32); }
+  static V xor3(V a, V b, V c) { return _mm512_ternarylogic_epi64(a, b, c, 0x96); }
+};
+#else
+/// Four ids in the 64-bit lanes of an AVX2 register; the last ones of a call in masked lanes
+/// (a mask of whole 32-bit lanes: AVX2 has no mask registers).
+struct Lanes {
+  using V = __m256i;
+  using Mask = __m128i;
+  static constexpr std::size_t kWidth = 4;
+  static Mask first(std::size_t count) {
+    const int c = count >= kWidth ? 4 : static_cast<int>(count);
+    return _mm_cmpgt_epi32(_mm_set1_epi32(c), _mm_setr_epi32(0, 1, 2, 3));
+  }
+  static V all(std::uint64_t x) { return _mm256_set1_epi64x(static_cast<long long>(x)); }
+  static V load(const std::uint32_t* p, Mask m) {
+    return _mm256_cvtepu32_epi64(_mm_maskload_epi32(reinterpret_cast<const int*>(p), m));
+  }
+  static void store(std::uint32_t* p, Mask m, V v) {
+    // The low halves (32-bit lanes 0, 2, 4, 6) gathered into the low 128 bits.
+    const __m256i low = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
+    _mm_maskstore_epi32(reinterpret_cast<int*>(p), m, _mm256_castsi256_si128(low));
+  }
+  static V mul(V a, V b) { return _mm256_mul_epu32(a, b); }
+  static V high(V a) { return _mm256_srli_epi64(a, 32); }
+  static V xor3(V a, V b, V c) { return _mm256_xor_si256(_mm256_xor_si256(a, b), c); }
+};
+#endif
+
+/// Lanes::kWidth ids at a time in the 64-bit lanes of vector registers, the last ones of a
+/// call masked (no scalar remainder). Each lane keeps its 32-bit value in its low half:
+/// vpmuludq multiplies the low halves into the full 64-bit product, whose halves are the
+/// round's hi and lo, and the high halves left by the other steps are never read (the
+/// multiplies ignore them, the stores keep the low halves). The compiler's own vectorisation
+/// of the portable loop below multiplied with vpmullq (AVX-512: a full 64 x 64-bit product)
+/// or three vpmuludq (AVX2: the same product from 32-bit pieces), and ended each call, where
+/// the busy agents of a block rarely fill the last vector, with the last ids one at a time
+/// (docs/performance.md, fourteenth session).
 template <class PurposeOf>
 inline void philox_lanes(std::uint64_t seed, std::uint32_t month, PurposeOf purpose_of,
                          const std::uint32_t* __restrict ids, std::size_t n, std::uint32_t* out) {
-  __m512i key0[10], key1[10];
+  using V = Lanes::V;
+  V key0[10], key1[10];
   std::uint32_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
   for (int r = 0; r < 10; ++r) {
-    key0[r] = _mm512_set1_epi64(k0);
-    key1[r] = _mm512_set1_epi64(k1);
+    key0[r] = Lanes::all(k0);
+    key1[r] = Lanes::all(k1);
     k0 += static_cast<std::uint32_t>(kW0);
     k1 += static_cast<std::uint32_t>(kW1);
   }
-  const __m512i m0 = _mm512_set1_epi64(static_cast<long long>(kM0));
-  const __m512i m1 = _mm512_set1_epi64(static_cast<long long>(kM1));
-  const __m512i c1_start = _mm512_set1_epi64(month);
-  for (std::size_t k = 0; k < n; k += 8) {
-    const __mmask8 lanes = n - k >= 8 ? __mmask8(0xFF) : static_cast<__mmask8>((1u << (n - k)) - 1);
-    __m512i c0 = _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(lanes, ids + k));
-    __m512i c1 = c1_start;
-    __m512i c2 = purpose_of(k, lanes);
-    __m512i c3 = _mm512_setzero_si512();
+  const V m0 = Lanes::all(kM0), m1 = Lanes::all(kM1), c1_start = Lanes::all(month);
+  for (std::size_t k = 0; k < n; k += Lanes::kWidth) {
+    const Lanes::Mask lanes = Lanes::first(n - k);
+    V c0 = Lanes::load(ids + k, lanes);
+    V c1 = c1_start;
+    V c2 = purpose_of(k, lanes);
+    V c3 = Lanes::all(0);
     for (int r = 0; r < 10; ++r) {
-      const __m512i prod0 = _mm512_mul_epu32(c0, m0);
-      const __m512i prod1 = _mm512_mul_epu32(c2, m1);
-      // 0x96: a ^ b ^ c.
-      c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(prod1, 32), c1, key0[r], 0x96);
-      c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(prod0, 32), c3, key1[r], 0x96);
+      const V prod0 = Lanes::mul(c0, m0);
+      const V prod1 = Lanes::mul(c2, m1);
+      c0 = Lanes::xor3(Lanes::high(prod1), c1, key0[r]);
+      c2 = Lanes::xor3(Lanes::high(prod0), c3, key1[r]);
       c1 = prod1;
       c3 = prod0;
     }
-    _mm512_mask_cvtepi64_storeu_epi32(out + k, lanes, c0);
-    _mm512_mask_cvtepi64_storeu_epi32(out + n + k, lanes, c1);
-    _mm512_mask_cvtepi64_storeu_epi32(out + 2 * n + k, lanes, c2);
-    _mm512_mask_cvtepi64_storeu_epi32(out + 3 * n + k, lanes, c3);
+    Lanes::store(out + k, lanes, c0);
+    Lanes::store(out + n + k, lanes, c1);
+    Lanes::store(out + 2 * n + k, lanes, c2);
+    Lanes::store(out + 3 * n + k, lanes, c3);
   }
 }
 #pragma GCC diagnostic pop
+#define MIGSIM_PHILOX_VECTOR 1
 #else
 /// The loop of both random_blocks: lane k's purpose is purpose_of(k).
 template <class PurposeOf>
@@ -99,9 +149,9 @@ inline void philox_lanes(std::uint64_t seed, std::uint32_t month, PurposeOf purp
 void random_blocks(std::uint64_t seed, std::uint32_t month, Purpose purpose, const std::uint32_t* ids, std::size_t n,
                    std::uint32_t* out) {
   const auto p = static_cast<std::uint32_t>(purpose);
-#ifdef MIGSIM_PHILOX_AVX512
-  const __m512i all = _mm512_set1_epi64(p);
-  philox_lanes(seed, month, [all](std::size_t, __mmask8) { return all; }, ids, n, out);
+#ifdef MIGSIM_PHILOX_VECTOR
+  const Lanes::V all = Lanes::all(p);
+  philox_lanes(seed, month, [all](std::size_t, Lanes::Mask) { return all; }, ids, n, out);
 #else
   philox_lanes(seed, month, [p](std::size_t) { return std::uint64_t{p}; }, ids, n, out);
 #endif
@@ -109,14 +159,21 @@ void random_blocks(std::uint64_t seed, std::uint32_t month, Purpose purpose, con
 
 void random_blocks(std::uint64_t seed, std::uint32_t month, const std::uint32_t* __restrict purposes,
                    const std::uint32_t* ids, std::size_t n, std::uint32_t* out) {
-#ifdef MIGSIM_PHILOX_AVX512
-  philox_lanes(seed, month,
-               [purposes](std::size_t k, __mmask8 lanes) {
-                 return _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(lanes, purposes + k));
-               },
+#ifdef MIGSIM_PHILOX_VECTOR
+  philox_lanes(seed, month, [purposes](std::size_t k, Lanes::Mask lanes) { return Lanes::load(purposes + k, lanes); },
                ids, n, out);
 #else
   philox_lanes(seed, month, [purposes](std::size_t k) { return std::uint64_t{purposes[k]}; }, ids, n, out);
+#endif
+}
+
+const char* random_blocks_kind() {
+#if defined(MIGSIM_PHILOX_AVX512)
+  return "avx512";
+#elif defined(MIGSIM_PHILOX_AVX2)
+  return "avx2";
+#else
+  return "portable";
 #endif
 }
 

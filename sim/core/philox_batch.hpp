@@ -1,10 +1,11 @@
 #pragma once
 /// @file philox_batch.hpp
-/// Philox4x32-10 for many ids at once, in a form the compiler vectorises: the same words as
-/// random_block(seed, month, ids[k], purpose, 0) in rng.hpp (tests check every word against
-/// Random123), computed for a block of agents in SIMD lanes (as wide as the build's
-/// instruction set allows: see MIGSIM_NATIVE). Integer arithmetic makes the result
-/// identical on every instruction set.
+/// Philox4x32-10 for many ids at once: the same words as random_block(seed, month, ids[k],
+/// purpose, 0) in rng.hpp (tests check every word against Random123), computed for a block of
+/// agents in SIMD lanes: with AVX-512 or AVX2 intrinsics where the build targets them (see
+/// MIGSIM_NATIVE), otherwise a loop the compiler vectorises as it can. Integer arithmetic
+/// makes the result identical on every instruction set (tests/core/test_philox_batch.cpp
+/// runs on each one the machine has).
 
 #include <cstddef>
 #include <cstdint>
@@ -21,5 +22,9 @@ void random_blocks(std::uint64_t seed, std::uint32_t month, Purpose purpose, con
 /// ids[k], Purpose(purposes[k]), 0).
 void random_blocks(std::uint64_t seed, std::uint32_t month, const std::uint32_t* purposes, const std::uint32_t* ids,
                    std::size_t n, std::uint32_t* out);
+
+/// Which code computes them in this build: "avx512", "avx2" (vector intrinsics, chosen by the
+/// instruction set the build targets) or "portable" (a loop the compiler vectorises as it can).
+const char* random_blocks_kind();
 
 }  // namespace migsim
