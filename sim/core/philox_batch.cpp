@@ -16,10 +16,12 @@ constexpr std::uint64_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
 constexpr std::uint64_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 
 #if defined(MIGSIM_PHILOX_AVX512) || defined(MIGSIM_PHILOX_AVX2)
-// GCC 12 warns of an uninitialised value inside its own AVX-512 intrinsics (their
-// _mm512_undefined_* operands; GCC bug 105593, fixed in GCC 13).
+// GCC 12 warns of an uninitialised value inside its own vector intrinsics (their
+// _mm512_undefined_* operands; GCC bug 105593, fixed in GCC 13). Clang has no such warning.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #ifdef MIGSIM_PHILOX_AVX512
 /// Eight ids in the 64-bit lanes of an AVX-512 register; the last ones of a call in masked
@@ -56,9 +58,12 @@ struct Lanes {
     return _mm256_cvtepu32_epi64(_mm_maskload_epi32(reinterpret_cast<const int*>(p), m));
   }
   static void store(std::uint32_t* p, Mask m, V v) {
-    // The low halves (32-bit lanes 0, 2, 4, 6) gathered into the low 128 bits.
-    const __m256i low = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6));
-    _mm_maskstore_epi32(reinterpret_cast<int*>(p), m, _mm256_castsi256_si128(low));
+    // The low halves (32-bit lanes 0, 2, 4, 6) gathered into the low 128 bits; a plain store
+    // where all four lanes count (masked stores are slow on some AMD cores).
+    const __m128i low =
+        _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+    if (_mm_movemask_epi8(m) == 0xFFFF) _mm_storeu_si128(reinterpret_cast<__m128i*>(p), low);
+    else _mm_maskstore_epi32(reinterpret_cast<int*>(p), m, low);
   }
   static V mul(V a, V b) { return _mm256_mul_epu32(a, b); }
   static V high(V a) { return _mm256_srli_epi64(a, 32); }
@@ -108,7 +113,9 @@ inline void philox_lanes(std::uint64_t seed, std::uint32_t month, PurposeOf purp
     Lanes::store(out + 3 * n + k, lanes, c3);
   }
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #define MIGSIM_PHILOX_VECTOR 1
 #else
 /// The loop of both random_blocks: lane k's purpose is purpose_of(k).

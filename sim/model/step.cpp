@@ -536,11 +536,14 @@ struct AgentMonth {
   }
 };
 
-/// The stream an agent of each status at the month's start draws from first: an aspirant
-/// chooses (aspire), an applicant's lottery reads its ticket (admitted), an admitted migrant
-/// whose travel is due arrives and gets a clock (arrive, redraw_clock), a migrant in transit
-/// crosses an edge (travel), a settled one takes its month's draws (settle, wake_up). Each is
-/// block 0 of that stream for the month (a lottery ticket is the month's Lottery block).
+/// The stream an agent of each status at the month's start usually draws from first: an
+/// aspirant chooses (aspire), an applicant's lottery reads its ticket (admitted), an admitted
+/// migrant whose travel is due arrives and gets a clock (arrive, redraw_clock), a migrant in
+/// transit crosses an edge (travel), a settled one takes its month's draws (settle, wake_up).
+/// Each is block 0 of that stream for the month (a lottery ticket is the month's Lottery
+/// block). Where an agent draws another stream first (an aspirant who gives up abroad gets a
+/// clock) or none (a lottery that admits everyone), AgentMonth::draw computes what it needs:
+/// the results are the same, the batch's block goes unused.
 constexpr std::array<std::uint32_t, kExited + 1> kFirstDraw = {
     static_cast<std::uint32_t>(Purpose::Aspire),  static_cast<std::uint32_t>(Purpose::Lottery),
     static_cast<std::uint32_t>(Purpose::Clock),   static_cast<std::uint32_t>(Purpose::Journey),

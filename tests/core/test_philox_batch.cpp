@@ -4,6 +4,10 @@
 // copy told which code it must have run (MIGSIM_EXPECT_PHILOX).
 #include <doctest/doctest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -43,11 +47,13 @@ TEST_CASE("the batched Philox with a purpose per id gives random_block's words, 
       }
       for (std::size_t k = 4 * n; k < out.size(); ++k) REQUIRE(out[k] == 0xDEADBEEFu);  // nothing past the batch
       // The one-purpose form, at the same lengths.
+      std::fill(out.begin(), out.end(), 0xDEADBEEFu);
       random_blocks(seed, 5, Purpose::Clock, ids.data(), n, out.data());
       for (std::size_t k = 0; k < n; ++k) {
         const auto w = random_block(seed, 5, ids[k], Purpose::Clock);
         for (std::size_t j = 0; j < 4; ++j) REQUIRE(out[j * n + k] == w[j]);
       }
+      for (std::size_t k = 4 * n; k < out.size(); ++k) REQUIRE(out[k] == 0xDEADBEEFu);
     }
   }
 }
@@ -64,6 +70,55 @@ TEST_CASE("the batched Philox gives random_block's words for every id") {
         CAPTURE(k);
         REQUIRE(out[j * ids.size() + k] == w[j]);
       }
+    }
+  }
+}
+
+namespace {
+/// `count` words ending where a page that may not be touched begins: a read or write past
+/// them is a crash, not a silent success.
+class FlushAgainstGuard {
+ public:
+  explicit FlushAgainstGuard(std::size_t count) {
+    page_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    bytes_ = (count * sizeof(std::uint32_t) + page_ - 1) / page_ * page_ + page_;
+    void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(p != MAP_FAILED);
+    base_ = static_cast<char*>(p);
+    REQUIRE(mprotect(base_ + bytes_ - page_, page_, PROT_NONE) == 0);
+    words_ = reinterpret_cast<std::uint32_t*>(base_ + bytes_ - page_) - count;
+  }
+  FlushAgainstGuard(const FlushAgainstGuard&) = delete;
+  FlushAgainstGuard& operator=(const FlushAgainstGuard&) = delete;
+  ~FlushAgainstGuard() { munmap(base_, bytes_); }
+  std::uint32_t* words() const { return words_; }
+
+ private:
+  char* base_ = nullptr;
+  std::size_t page_ = 0, bytes_ = 0;
+  std::uint32_t* words_ = nullptr;
+};
+}  // namespace
+
+TEST_CASE("the batched Philox reads and writes nothing past its arrays") {
+  // The vector code loads and stores whole registers with the lanes past the batch masked:
+  // ids, purposes and out each end where an inaccessible page begins, at every length.
+  for (std::size_t n = 0; n <= 40; ++n) {
+    CAPTURE(n);
+    FlushAgainstGuard ids(n), purposes(n), out(4 * n);
+    for (std::size_t k = 0; k < n; ++k) {
+      ids.words()[k] = static_cast<std::uint32_t>(k * 2654435761u);
+      purposes.words()[k] = 1 + static_cast<std::uint32_t>(k % 9);
+    }
+    random_blocks(3, 4, purposes.words(), ids.words(), n, out.words());
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto w = random_block(3, 4, ids.words()[k], static_cast<Purpose>(purposes.words()[k]));
+      for (std::size_t j = 0; j < 4; ++j) REQUIRE(out.words()[j * n + k] == w[j]);
+    }
+    random_blocks(3, 4, Purpose::Journey, ids.words(), n, out.words());
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto w = random_block(3, 4, ids.words()[k], Purpose::Journey);
+      for (std::size_t j = 0; j < 4; ++j) REQUIRE(out.words()[j * n + k] == w[j]);
     }
   }
 }
