@@ -2,7 +2,6 @@
 // calls for, in MODEL.md's order, looking its rates up in the month's tables. Each thread
 // counts into its own counters; a slot's state changes are counted by comparing the agent
 // before and after.
-#include <immintrin.h>
 #include <omp.h>
 
 #include <array>
@@ -12,6 +11,11 @@
 #include "core/philox_batch.hpp"
 #include "core/rng.hpp"
 #include "model/model.hpp"
+
+// The compaction's vector code (compact_busy); other machines take its scalar loop.
+#if defined(__AVX512VBMI2__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#include <immintrin.h>
+#endif
 
 namespace migsim {
 
