@@ -136,8 +136,8 @@ struct AgentMonth {
   int o, l, d, st, fl, p, since, job_since, wake;
   std::array<std::uint32_t, 4> words{};  ///< this month's Settled block, when drawn
   bool have_words = false;
-  /// An agent not settled at the month's start: block 0 of this month's stream `pre_purpose`,
-  /// the first it draws (the pass's batched Philox, kFirstDraw), if given.
+  /// Block 0 of this month's stream `pre_purpose`, computed by the pass's batched Philox
+  /// (kFirstDraw), if given: the first the agent draws, as a rule.
   std::array<std::uint32_t, 4> pre{};
   Purpose pre_purpose = Purpose::Settled;
   bool have_pre = false;
@@ -150,7 +150,7 @@ struct AgentMonth {
   /// The Settled block of the month: words 0-2 decide the month's events, word 3 redraws the
   /// event clock.
   const std::array<std::uint32_t, 4>& settled_words() {
-    if (!have_words) words = random_block(seed, static_cast<std::uint32_t>(t), id, Purpose::Settled);
+    if (!have_words) words = draw(Purpose::Settled);
     have_words = true;
     return words;
   }
@@ -478,9 +478,8 @@ struct AgentMonth {
     since = a.since[i];
     job_since = a.job_since[i];
     wake = a.wake[i];
-    have_words = block != nullptr && purpose == Purpose::Settled;
-    have_pre = block != nullptr && purpose != Purpose::Settled;
-    if (have_words) words = *block;
+    have_words = false;
+    have_pre = block != nullptr;
     if (have_pre) {
       pre = *block;
       pre_purpose = purpose;
