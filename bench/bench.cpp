@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/memory.hpp"
 #include "engine/recorder.hpp"
 #include "model/model.hpp"
 #include "output/dataset.hpp"
@@ -146,6 +147,7 @@ int run_stream(int threads, std::size_t mib) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_memory();  // as migsim does (sim/cli/main.cpp)
   CLI::App app{"migsim benchmark measurements (see bench/run_bench.py)"};
   app.require_subcommand(1);
   std::string scenario, out_dir = ".";

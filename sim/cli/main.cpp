@@ -165,6 +165,7 @@ int command_compare(const std::string& base, const std::string& policy, CompareO
 }  // namespace
 
 int main(int argc, char** argv) {
+  keep_freed_memory();  // the output's writer reuses the model's pages (engine/memory.hpp)
   // A file-size limit (ulimit -f) then makes writes fail with EFBIG, reported like a full
   // disk, instead of killing the process with SIGXFSZ.
   std::signal(SIGXFSZ, SIG_IGN);

@@ -1,11 +1,15 @@
 #include "engine/memory.hpp"
 
 #include <sys/resource.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "core/errors.hpp"
@@ -127,6 +131,17 @@ void check_memory(const Scenario& s, const MemoryEstimate& e, std::uint64_t avai
            ": run fewer months (--months) or fewer countries, or on a machine with more memory";
   }
   throw InputError({msg});
+}
+
+bool keep_freed_memory() {
+#if defined(__GLIBC__)
+  // Setting either also stops glibc from adjusting them as blocks come and go.
+  const bool mmap_ok = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
+  const bool trim_ok = mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) == 1;
+  return mmap_ok && trim_ok;
+#else
+  return false;
+#endif
 }
 
 }  // namespace migsim

@@ -226,10 +226,10 @@ struct Writer {
     return src.data != nullptr;
   }
 
-  /// Creates and writes variable v; `filtered`, if given, holds its chunks as stored
-  /// (chunk_source() and ChunkFilter).
-  Handle variable(hid_t file_id, const Variable& v, const Dataset& ds, int deflate,
-                  const std::vector<std::vector<unsigned char>>* filtered = nullptr) const {
+  /// Creates variable v with its attributes, and writes its data unless `filtered_later`:
+  /// then its chunks, filtered outside HDF5 (chunk_source() and ChunkFilter), are stored by
+  /// store_chunks().
+  Handle variable(hid_t file_id, const Variable& v, const Dataset& ds, int deflate, bool filtered_later) const {
     const Layout L = layout(v, ds);
     const auto& shape = L.shape;
     const std::size_t count = L.count;
@@ -273,16 +273,7 @@ struct Writer {
     Handle did(check(H5Dcreate2(file_id, v.name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                      "dataset " + v.name),
                H5Dclose);
-    if (filtered) {
-      // Chunks already filtered as HDF5 would (on all threads): stored as they are.
-      std::vector<hsize_t> offset(shape.size(), 0);
-      for (std::size_t j = 0; j < filtered->size(); ++j) {
-        offset[0] = j * L.chunk[0];
-        const auto& bytes = (*filtered)[j];
-        ok(H5Dwrite_chunk(did, H5P_DEFAULT, 0, offset.data(), bytes.size(), bytes.data()),
-           ("data of " + v.name).c_str());
-      }
-    } else if (count > 0) {
+    if (!filtered_later && count > 0) {
       // Strings are converted on the way to the file, through a buffer that HDF5 allocates
       // and zeroes on every write: 1 MiB by default, which made up most of the time of writing
       // a small file (38 of 62 ms for the 1M-agent benchmark). Sized to the data instead.
@@ -292,6 +283,19 @@ struct Writer {
     }
     for (const auto& [k, a] : v.attrs) attribute(did, k, a);
     return did;
+  }
+
+  /// Stores variable v's chunks, filtered as HDF5 would filter them, as they are.
+  void store_chunks(hid_t did, const Variable& v, const Dataset& ds,
+                    const std::vector<std::vector<unsigned char>>& filtered) const {
+    const Layout L = layout(v, ds);
+    std::vector<hsize_t> offset(L.shape.size(), 0);
+    for (std::size_t j = 0; j < filtered.size(); ++j) {
+      offset[0] = j * L.chunk[0];
+      const auto& bytes = filtered[j];
+      ok(H5Dwrite_chunk(did, H5P_DEFAULT, 0, offset.data(), bytes.size(), bytes.data()),
+         ("data of " + v.name).c_str());
+    }
   }
 };
 
@@ -451,30 +455,49 @@ class DimensionLinks {
   std::vector<std::vector<Entry>> lists_;
 };
 
-/// Creates the datasets, attributes and dimension scales of `ds` in the open file, then
-/// flushes, closes and syncs it; filtered_of(k) gives variable k's filtered chunks (k counts
-/// the dimensions' coordinates first), or nullptr for variables HDF5 filters itself.
-template <class FilteredOf>
-void store(const Writer& w, const Dataset& ds, const std::vector<Variable>& coords, Handle& file,
-           const std::string& tmp, const std::string& path, const WriteOptions& opt, FilteredOf filtered_of) {
-  std::vector<Handle> dim_ids;
+/// Creates the datasets, attributes and dimension scales of `ds` in the open file, stores
+/// the filtered chunks last, then flushes, closes and syncs it. Variable k (k counts the
+/// dimensions' coordinates first) is `all[k]`; if source_of[k] >= 0, its chunks are
+/// filtered outside HDF5 and chunks_of(k) waits for them. Storing them after everything else gives
+/// the other threads the time of HDF5's work on the whole file to filter them; stored as each
+/// dataset was made, this thread waited for them and filtered some itself (1M-agent
+/// benchmark, 2 threads: the write 2.5 ms shorter, of 24.5, in 12 of 12 paired runs;
+/// docs/performance.md).
+template <class ChunksOf>
+void store(const Writer& w, const Dataset& ds, const std::vector<const Variable*>& all,
+           const std::vector<int>& source_of, Handle& file, const std::string& tmp, const std::string& path,
+           const WriteOptions& opt, ChunksOf chunks_of) {
+  // Open until their chunks are stored: the coordinates (kept for the links as well), and
+  // the variables with chunks to store; ids[k] is variable k's.
+  std::vector<Handle> dim_ids, var_ids;
+  const auto filtered = [&](std::size_t k) { return source_of[k] >= 0; };
   for (std::size_t k = 0; k < ds.dims.size(); ++k) {
     const Dimension& d = ds.dims[k];
-    Handle did = w.variable(file, coords[k], ds, opt.deflate, filtered_of(k));
+    Handle did = w.variable(file, *all[k], ds, opt.deflate, filtered(k));
     w.ok(H5DSset_scale(did, d.name.c_str()), "dimension scale");
     w.attribute(did, "_Netcdf4Dimid", static_cast<std::int32_t>(k));
     dim_ids.push_back(std::move(did));
   }
   DimensionLinks links(w, ds.dims, dim_ids);
+  std::vector<hid_t> ids(all.size(), H5I_INVALID_HID);
+  for (std::size_t k = 0; k < ds.dims.size(); ++k) ids[k] = dim_ids[k];
   for (std::size_t n = 0; n < ds.vars.size(); ++n) {
-    const Variable& v = ds.vars[n];
-    Handle did = w.variable(file, v, ds, opt.deflate, filtered_of(ds.dims.size() + n));
+    const std::size_t k = ds.dims.size() + n;
+    const Variable& v = *all[k];
+    Handle did = w.variable(file, v, ds, opt.deflate, filtered(k));
     std::vector<std::size_t> scale_of;  // layout() has checked that each dimension exists
     for (const auto& name : v.dims) scale_of.push_back(static_cast<std::size_t>(ds.dim(name) - ds.dims.data()));
     links.attach(did, scale_of, v.name);
+    if (filtered(k)) {
+      ids[k] = did;
+      var_ids.push_back(std::move(did));
+    }
   }
   links.finish();
   for (const auto& [k, a] : ds.attrs) w.attribute(file, k, a);
+  for (std::size_t k = 0; k < all.size(); ++k)
+    if (filtered(k)) w.store_chunks(ids[k], *all[k], ds, chunks_of(k));
+  var_ids.clear();
   dim_ids.clear();
   // A full disk shows here at the latest. After a failed close HDF5 keeps a broken file
   // object that crashed its exit handler (see keep_hdf5_from_cleaning_up_at_exit).
@@ -525,8 +548,9 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
       }
     }
     // HDF5's work (one thread: this one) overlaps the filtering: the other threads filter
-    // the chunks in the order they are stored, and this thread, when it reaches a variable
-    // whose chunks are not all done, filters the next ones itself while it waits.
+    // the chunks in the order they are stored, which is after every dataset is made (store()),
+    // and this thread, when it reaches a variable whose chunks are not all done, filters the
+    // next ones itself while it waits.
     ChunkFilter filter(sources);
     std::exception_ptr error;
 #pragma omp parallel
@@ -537,14 +561,14 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
         Deflater work;
         if (omp_get_thread_num() == 0) {
           try {
-            store(w, ds, coords, file, tmp, path, opt, [&](std::size_t k) {
-              if (source_of[k] < 0) return static_cast<const std::vector<std::vector<unsigned char>>*>(nullptr);
-              try {
-                return &filter.wait(static_cast<std::size_t>(source_of[k]), work);
-              } catch (const std::runtime_error& e) {
-                w.fail(e.what());
-              }
-            });
+            store(w, ds, all, source_of, file, tmp, path, opt,
+                  [&](std::size_t k) -> const std::vector<std::vector<unsigned char>>& {
+                    try {
+                      return filter.wait(static_cast<std::size_t>(source_of[k]), work);
+                    } catch (const std::runtime_error& e) {
+                      w.fail(e.what());
+                    }
+                  });
           } catch (...) {
             error = std::current_exception();
             filter.cancel();  // the file is lost: the other threads stop filtering

@@ -64,3 +64,28 @@ TEST_CASE("available memory is read from the machine") {
   CHECK(available > 0);
   CHECK(!source.empty());
 }
+
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#include <malloc.h>
+
+#include <cstdlib>
+#include <cstring>
+
+TEST_CASE("keep_freed_memory: a freed block of several MiB stays in the process for the next allocations") {
+  REQUIRE(keep_freed_memory());
+  constexpr std::size_t kBytes = 8u << 20;  // above glibc's default mmap threshold (128 KiB to 32 MiB, adaptive)
+  const struct mallinfo2 before = mallinfo2();
+  auto* p = static_cast<unsigned char*>(std::malloc(kBytes));
+  REQUIRE(p != nullptr);
+  std::memset(p, 1, kBytes);
+  const struct mallinfo2 held = mallinfo2();
+  CHECK(held.hblkhd == before.hblkhd);  // from the heap, not a mapping of its own
+  std::free(p);
+  const struct mallinfo2 after = mallinfo2();
+  CHECK(after.fordblks >= kBytes);        // kept, free for the next allocation
+  CHECK(after.arena == held.arena);       // the heap was not trimmed
+  auto* q = static_cast<unsigned char*>(std::malloc(kBytes / 2));
+  CHECK(mallinfo2().arena == held.arena);  // served from what was freed
+  std::free(q);
+}
+#endif
