@@ -19,8 +19,8 @@ void random_blocks(std::uint64_t seed, std::uint32_t month, Purpose purpose, con
                    std::size_t n, std::uint32_t* out);
 
 /// The same with a purpose for each id: out[j * n + k] = word j of random_block(seed, month,
-/// ids[k], Purpose(purposes[k]), 0).
-void random_blocks(std::uint64_t seed, std::uint32_t month, const std::uint32_t* purposes, const std::uint32_t* ids,
+/// ids[k], purposes[k], 0).
+void random_blocks(std::uint64_t seed, std::uint32_t month, const Purpose* purposes, const std::uint32_t* ids,
                    std::size_t n, std::uint32_t* out);
 
 /// Which code computes them in this build: "avx512", "avx2" (vector intrinsics, chosen by the

@@ -547,11 +547,9 @@ struct AgentMonth {
 /// block). Where an agent draws another stream first (an aspirant who gives up abroad gets a
 /// clock) or none (a lottery that admits everyone), AgentMonth::draw computes what it needs:
 /// the results are the same, the batch's block goes unused.
-constexpr std::array<std::uint32_t, kExited + 1> kFirstDraw = {
-    static_cast<std::uint32_t>(Purpose::Aspire),  static_cast<std::uint32_t>(Purpose::Lottery),
-    static_cast<std::uint32_t>(Purpose::Clock),   static_cast<std::uint32_t>(Purpose::Journey),
-    static_cast<std::uint32_t>(Purpose::Settled), static_cast<std::uint32_t>(Purpose::Settled),
-    static_cast<std::uint32_t>(Purpose::Settled)};
+constexpr std::array<Purpose, kExited + 1> kFirstDraw = {Purpose::Aspire,  Purpose::Lottery, Purpose::Clock,
+                                                        Purpose::Journey, Purpose::Settled, Purpose::Settled,
+                                                        Purpose::Settled};
 
 }  // namespace
 
@@ -618,7 +616,7 @@ void Model::agent_pass() {
     alignas(64) std::uint8_t busy[kBlock];
     std::uint16_t busy_index[kBlock];
     std::uint32_t busy_id[kBlock];
-    std::uint32_t busy_purpose[kBlock];
+    Purpose busy_purpose[kBlock];
     std::uint32_t busy_words[4 * kBlock];
     const std::uint32_t* __restrict ids = agents_.id.data();
     const std::uint8_t* __restrict origin = agents_.origin.data();
@@ -674,7 +672,7 @@ void Model::agent_pass() {
         const std::array<std::uint32_t, 4> w = {busy_words[j], busy_words[m + j], busy_words[2 * m + j],
                                                 busy_words[3 * m + j]};
         const std::size_t i = first + busy_index[j];
-        if (status[i] < kRegular) am.run(agents_, i, &w, static_cast<Purpose>(busy_purpose[j]));
+        if (status[i] < kRegular) am.run(agents_, i, &w, busy_purpose[j]);
         else if (!am.quick_wake(agents_, i, w)) am.run(agents_, i, &w);
       }
     }
