@@ -54,6 +54,7 @@ long peak_rss_bytes() {
 }
 
 int run_case(const std::string& path, int months, int threads, const std::string& out_dir) {
+  keep_freed_memory();  // as `migsim run` does (sim/cli/main.cpp)
   omp_set_num_threads(threads);
   const auto t0 = clock_type::now();
   const Scenario s = load_scenario(path);
@@ -147,7 +148,6 @@ int run_stream(int threads, std::size_t mib) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  keep_freed_memory();  // as migsim does (sim/cli/main.cpp)
   CLI::App app{"migsim benchmark measurements (see bench/run_bench.py)"};
   app.require_subcommand(1);
   std::string scenario, out_dir = ".";

@@ -49,6 +49,7 @@ void print_scenario_summary(const Scenario& s) {
 }
 
 int command_run(const std::string& scenario_path, RunOptions opt, bool seed_given, bool every_given) {
+  keep_freed_memory();  // one run: its writer reuses the model's pages (engine/memory.hpp)
   std::optional<Scenario> loaded;
   if (!opt.resume.empty()) {
     // The run's settings come from the checkpoint unless given again.
@@ -165,7 +166,6 @@ int command_compare(const std::string& base, const std::string& policy, CompareO
 }  // namespace
 
 int main(int argc, char** argv) {
-  keep_freed_memory();  // the output's writer reuses the model's pages (engine/memory.hpp)
   // A file-size limit (ulimit -f) then makes writes fail with EFBIG, reported like a full
   // disk, instead of killing the process with SIGXFSZ.
   std::signal(SIGXFSZ, SIG_IGN);

@@ -56,8 +56,12 @@ void check_memory(const Scenario& s, const MemoryEstimate& e, std::uint64_t avai
 /// model before writing its output, and HDF5's and zlib's allocations then reuse the model's
 /// pages instead of faulting in new ones (1M agents, 2 threads: the write 3.7 ms shorter, of
 /// 17.6, in 10 of 10 paired runs). The cost: the process keeps its largest size until it
-/// exits, and peak memory rose by about 4 MB at 1M agents and 2 MB at 30M (0.4%). Call it
-/// first thing in main(); glibc only (elsewhere it does nothing and returns false).
+/// exits, and peak memory rose by about 4 MB at 1M agents and 2 MB at 30M (0.4%). For one run
+/// only (`migsim run`), called before its scenario is read: in a batch (`migsim sweep`),
+/// whose threads run member after member, each in a malloc arena of its own, it more than
+/// doubled peak memory (behaviour-lhs, 40 members: 93 -> 215 MB), as members' blocks no
+/// longer went back to the kernel between them. glibc only (elsewhere it does nothing and
+/// returns false).
 bool keep_freed_memory();
 
 /// "1.3 GiB", "512 MiB".
