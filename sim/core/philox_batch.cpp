@@ -164,17 +164,14 @@ void random_blocks(std::uint64_t seed, std::uint32_t month, Purpose purpose, con
 #endif
 }
 
-void random_blocks(std::uint64_t seed, std::uint32_t month, const Purpose* __restrict purposes,
-                   const std::uint32_t* ids, std::size_t n, std::uint32_t* out) {
-  static_assert(sizeof(Purpose) == sizeof(std::uint32_t), "purposes are loaded as 32-bit lanes");
+void random_blocks(std::uint64_t seed, std::uint32_t month, PurposeWords purposes, const std::uint32_t* ids,
+                   std::size_t n, std::uint32_t* out) {
+  const std::uint32_t* __restrict words = purposes.words;
 #ifdef MIGSIM_PHILOX_VECTOR
-  // Read as 32-bit words inside the load intrinsics, which may alias any type.
-  const auto* words = reinterpret_cast<const std::uint32_t*>(purposes);
   philox_lanes(seed, month, [words](std::size_t k, Lanes::Mask lanes) { return Lanes::load(words + k, lanes); }, ids,
                n, out);
 #else
-  philox_lanes(seed, month, [purposes](std::size_t k) { return std::uint64_t{static_cast<std::uint32_t>(purposes[k])}; },
-               ids, n, out);
+  philox_lanes(seed, month, [words](std::size_t k) { return std::uint64_t{words[k]}; }, ids, n, out);
 #endif
 }
 

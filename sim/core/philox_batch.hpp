@@ -18,9 +18,16 @@ namespace migsim {
 void random_blocks(std::uint64_t seed, std::uint32_t month, Purpose purpose, const std::uint32_t* ids,
                    std::size_t n, std::uint32_t* out);
 
+/// A purpose for each id, as 32-bit words (static_cast<std::uint32_t>(Purpose)). A type of its
+/// own, so that the purposes and the ids, both arrays of 32-bit words, cannot be passed in
+/// each other's place.
+struct PurposeWords {
+  const std::uint32_t* words;
+};
+
 /// The same with a purpose for each id: out[j * n + k] = word j of random_block(seed, month,
-/// ids[k], purposes[k], 0).
-void random_blocks(std::uint64_t seed, std::uint32_t month, const Purpose* purposes, const std::uint32_t* ids,
+/// ids[k], Purpose(purposes.words[k]), 0).
+void random_blocks(std::uint64_t seed, std::uint32_t month, PurposeWords purposes, const std::uint32_t* ids,
                    std::size_t n, std::uint32_t* out);
 
 /// Which code computes them in this build: "avx512", "avx2" (vector intrinsics, chosen by the

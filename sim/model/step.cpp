@@ -616,7 +616,7 @@ void Model::agent_pass() {
     alignas(64) std::uint8_t busy[kBlock];
     std::uint16_t busy_index[kBlock];
     std::uint32_t busy_id[kBlock];
-    Purpose busy_purpose[kBlock];
+    std::uint32_t busy_purpose[kBlock];
     std::uint32_t busy_words[4 * kBlock];
     const std::uint32_t* __restrict ids = agents_.id.data();
     const std::uint8_t* __restrict origin = agents_.origin.data();
@@ -662,17 +662,17 @@ void Model::agent_pass() {
       for (std::size_t j = 0; j < m; ++j) {
         const std::size_t i = first + busy_index[j];
         busy_id[j] = ids[i];
-        busy_purpose[j] = kFirstDraw[status[i]];
+        busy_purpose[j] = static_cast<std::uint32_t>(kFirstDraw[status[i]]);
         __builtin_prefetch(&origin[i]);
         __builtin_prefetch(&since[i]);
         __builtin_prefetch(&job_since[i]);
       }
-      random_blocks(seed_, static_cast<std::uint32_t>(t_), busy_purpose, busy_id, m, busy_words);
+      random_blocks(seed_, static_cast<std::uint32_t>(t_), PurposeWords{busy_purpose}, busy_id, m, busy_words);
       for (std::size_t j = 0; j < m; ++j) {
         const std::array<std::uint32_t, 4> w = {busy_words[j], busy_words[m + j], busy_words[2 * m + j],
                                                 busy_words[3 * m + j]};
         const std::size_t i = first + busy_index[j];
-        if (status[i] < kRegular) am.run(agents_, i, &w, busy_purpose[j]);
+        if (status[i] < kRegular) am.run(agents_, i, &w, static_cast<Purpose>(busy_purpose[j]));
         else if (!am.quick_wake(agents_, i, w)) am.run(agents_, i, &w);
       }
     }

@@ -177,7 +177,7 @@ bool ChunkFilter::run_one(Deflater& work) {
   try {
     st.result[s][j] = work.chunk(st.sources[s], j);
   } catch (const std::exception& e) {
-    st.record(e.what());
+    fail(e.what());  // the file is lost: nobody filters the chunks not yet taken
   }
   st.remaining[s].fetch_sub(1, std::memory_order_release);  // publishes result[s][j]
   return true;

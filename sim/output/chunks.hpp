@@ -42,7 +42,8 @@ class ChunkFilter {
   ChunkFilter(const ChunkFilter&) = delete;
   ChunkFilter& operator=(const ChunkFilter&) = delete;
   /// Filters the next chunk nobody has taken, with the calling thread's `work` (one per
-  /// thread, reused); false when none is left. A failure is kept for failure().
+  /// thread, reused); false when none is left. A failure is kept for failure() and cancels
+  /// the chunks nobody has taken yet (cancel()).
   bool run_one(Deflater& work);
   /// Every chunk of source s is filtered (or failed).
   bool ready(std::size_t s) const;

@@ -547,10 +547,10 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
         sources.push_back(src);
       }
     }
-    // HDF5's work (one thread: this one) overlaps the filtering: the other threads filter
-    // the chunks in the order they are stored, which is after every dataset is made (store()),
-    // and this thread, when it reaches a variable whose chunks are not all done, filters the
-    // next ones itself while it waits.
+    // HDF5's work (one thread: this one) overlaps the filtering: the other threads start
+    // filtering the chunks at once, in the order they will be stored, while this thread makes
+    // every dataset; it stores the chunks last (store()), and when it reaches a variable whose
+    // chunks are not all done, filters the next ones itself while it waits.
     ChunkFilter filter(sources);
     std::exception_ptr error;
 #pragma omp parallel
@@ -566,6 +566,7 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
                     try {
                       return filter.wait(static_cast<std::size_t>(source_of[k]), work);
                     } catch (const std::runtime_error& e) {
+                      errno = 0;  // not a system error: fail() must not name a stale one
                       w.fail(e.what());
                     }
                   });
@@ -581,7 +582,10 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
       }
     }
     if (error) std::rethrow_exception(error);
-    if (const std::string f = filter.failure(); !f.empty()) w.fail(f);
+    if (const std::string f = filter.failure(); !f.empty()) {
+      errno = 0;  // as above
+      w.fail(f);
+    }
   } catch (...) {
     fs::remove(tmp, ec);
     throw;

@@ -21,9 +21,15 @@ TEST_CASE("the batched Philox runs the code this build was made for") {
   MESSAGE("random_blocks: " << std::string(random_blocks_kind()));
 #ifdef MIGSIM_EXPECT_PHILOX
   CHECK(std::string(random_blocks_kind()) == MIGSIM_EXPECT_PHILOX);
+#elif defined(MIGSIM_MARCH_NATIVE) && (defined(__x86_64__) || defined(__i386__))
+  // unit.core of a -march=native build (MIGSIM_NATIVE): the best code this CPU runs.
+  const char* best = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? "avx512"
+                     : __builtin_cpu_supports("avx2")                                         ? "avx2"
+                                                                                              : "portable";
+  CHECK(std::string(random_blocks_kind()) == best);
 #elif defined(__AVX512F__) && defined(__AVX512VL__)
-  // unit.core: compiled with the flags of sim/, so for the instruction set philox_batch.cpp
-  // was compiled for; these are the conditions under which it must pick each code.
+  // unit.core of another build: compiled with the flags of sim/, so for the instruction set
+  // philox_batch.cpp was compiled for; these are the conditions under which it must pick each.
   CHECK(std::string(random_blocks_kind()) == "avx512");
 #elif defined(__AVX2__)
   CHECK(std::string(random_blocks_kind()) == "avx2");
@@ -39,15 +45,14 @@ TEST_CASE("the batched Philox with a purpose per id gives random_block's words, 
   // seeds at the ends of their ranges.
   for (std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{0x0123456789ABCDEFull}, std::uint64_t{0xFFFFFFFFFFFFFFFFull}}) {
     for (std::size_t n = 0; n <= 40; ++n) {
-      std::vector<std::uint32_t> ids(n), out(4 * n + 8, 0xDEADBEEFu);
-      std::vector<Purpose> purposes(n);
+      std::vector<std::uint32_t> ids(n), purposes(n), out(4 * n + 8, 0xDEADBEEFu);
       for (std::size_t k = 0; k < n; ++k) {
         ids[k] = k % 3 == 0 ? 0xFFFFFFFFu - static_cast<std::uint32_t>(k) : static_cast<std::uint32_t>(k * 2654435761u);
-        purposes[k] = static_cast<Purpose>(1 + (k * 7 + n) % 9);  // Purpose 1..9
+        purposes[k] = 1 + static_cast<std::uint32_t>((k * 7 + n) % 9);  // Purpose 1..9
       }
-      random_blocks(seed, static_cast<std::uint32_t>(n * 31), purposes.data(), ids.data(), n, out.data());
+      random_blocks(seed, static_cast<std::uint32_t>(n * 31), PurposeWords{purposes.data()}, ids.data(), n, out.data());
       for (std::size_t k = 0; k < n; ++k) {
-        const auto w = random_block(seed, static_cast<std::uint32_t>(n * 31), ids[k], purposes[k]);
+        const auto w = random_block(seed, static_cast<std::uint32_t>(n * 31), ids[k], static_cast<Purpose>(purposes[k]));
         for (std::size_t j = 0; j < 4; ++j) {
           CAPTURE(n);
           CAPTURE(k);
@@ -84,29 +89,28 @@ TEST_CASE("the batched Philox gives random_block's words for every id") {
 }
 
 namespace {
-/// `count` values ending where a page that may not be touched begins: a read or write past
+/// `count` words ending where a page that may not be touched begins: a read or write past
 /// them is a crash, not a silent success.
-template <class T>
 class FlushAgainstGuard {
  public:
   explicit FlushAgainstGuard(std::size_t count) {
     page_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-    bytes_ = (count * sizeof(T) + page_ - 1) / page_ * page_ + page_;
+    bytes_ = (count * sizeof(std::uint32_t) + page_ - 1) / page_ * page_ + page_;
     void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     REQUIRE(p != MAP_FAILED);
     base_ = static_cast<char*>(p);
     REQUIRE(mprotect(base_ + bytes_ - page_, page_, PROT_NONE) == 0);
-    words_ = reinterpret_cast<T*>(base_ + bytes_ - page_) - count;
+    words_ = reinterpret_cast<std::uint32_t*>(base_ + bytes_ - page_) - count;
   }
   FlushAgainstGuard(const FlushAgainstGuard&) = delete;
   FlushAgainstGuard& operator=(const FlushAgainstGuard&) = delete;
   ~FlushAgainstGuard() { munmap(base_, bytes_); }
-  T* words() const { return words_; }
+  std::uint32_t* words() const { return words_; }
 
  private:
   char* base_ = nullptr;
   std::size_t page_ = 0, bytes_ = 0;
-  T* words_ = nullptr;
+  std::uint32_t* words_ = nullptr;
 };
 }  // namespace
 
@@ -115,15 +119,14 @@ TEST_CASE("the batched Philox reads and writes nothing past its arrays") {
   // ids, purposes and out each end where an inaccessible page begins, at every length.
   for (std::size_t n = 0; n <= 40; ++n) {
     CAPTURE(n);
-    FlushAgainstGuard<std::uint32_t> ids(n), out(4 * n);
-    FlushAgainstGuard<Purpose> purposes(n);
+    FlushAgainstGuard ids(n), purposes(n), out(4 * n);
     for (std::size_t k = 0; k < n; ++k) {
       ids.words()[k] = static_cast<std::uint32_t>(k * 2654435761u);
-      purposes.words()[k] = static_cast<Purpose>(1 + k % 9);
+      purposes.words()[k] = 1 + static_cast<std::uint32_t>(k % 9);
     }
-    random_blocks(3, 4, purposes.words(), ids.words(), n, out.words());
+    random_blocks(3, 4, PurposeWords{purposes.words()}, ids.words(), n, out.words());
     for (std::size_t k = 0; k < n; ++k) {
-      const auto w = random_block(3, 4, ids.words()[k], purposes.words()[k]);
+      const auto w = random_block(3, 4, ids.words()[k], static_cast<Purpose>(purposes.words()[k]));
       for (std::size_t j = 0; j < 4; ++j) REQUIRE(out.words()[j * n + k] == w[j]);
     }
     random_blocks(3, 4, Purpose::Journey, ids.words(), n, out.words());

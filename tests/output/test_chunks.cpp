@@ -181,4 +181,18 @@ TEST_CASE("ChunkFilter: wait() filters what it needs; after cancel() nothing mor
     CHECK_FALSE(f.run_one(work));
     CHECK(f.failure() == "out of memory");  // the first failure is kept, not "cancelled"
   }
+  {
+    // A chunk that cannot be filtered (no deflate level) stops the rest: the file is lost, so
+    // nobody filters the chunks not yet taken, and nobody waits for them.
+    std::vector<ChunkSource> bad = sources;
+    bad[0].deflate = 0;
+    ChunkFilter f(bad);
+    Deflater work;
+    CHECK(f.run_one(work));  // chunk 0 of source 0: fails
+    CHECK_FALSE(f.run_one(work));
+    CHECK(f.ready(0));
+    CHECK(f.ready(1));
+    CHECK(f.failure() == "filter_chunks: deflate level must be 1..9");
+    CHECK_THROWS_AS(f.wait(1, work), std::runtime_error);
+  }
 }

@@ -68,8 +68,13 @@ TEST_CASE("available memory is read from the machine") {
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
 #include <malloc.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+
+namespace {
+void* volatile escaped;  // the test's allocations are stored here, so that none can be optimised away
+}
 
 TEST_CASE("keep_freed_memory: a freed block of several MiB stays in the process for the next allocations") {
   REQUIRE(keep_freed_memory());
@@ -77,15 +82,22 @@ TEST_CASE("keep_freed_memory: a freed block of several MiB stays in the process 
   const struct mallinfo2 before = mallinfo2();
   auto* p = static_cast<unsigned char*>(std::malloc(kBytes));
   REQUIRE(p != nullptr);
+  escaped = p;
   std::memset(p, 1, kBytes);
+  const auto first = reinterpret_cast<std::uintptr_t>(p);
   const struct mallinfo2 held = mallinfo2();
   CHECK(held.hblkhd == before.hblkhd);  // from the heap, not a mapping of its own
   std::free(p);
   const struct mallinfo2 after = mallinfo2();
-  CHECK(after.fordblks >= kBytes);        // kept, free for the next allocation
-  CHECK(after.arena == held.arena);       // the heap was not trimmed
-  auto* q = static_cast<unsigned char*>(std::malloc(kBytes / 2));
-  CHECK(mallinfo2().arena == held.arena);  // served from what was freed
+  CHECK(after.fordblks >= kBytes);  // kept, free for the next allocation
+  CHECK(after.arena == held.arena);  // the heap was not trimmed
+  void* q = std::malloc(kBytes / 2);
+  REQUIRE(q != nullptr);
+  escaped = q;
+  const auto second = reinterpret_cast<std::uintptr_t>(q);
+  CHECK(second >= first);  // served from the freed block
+  CHECK(second < first + kBytes);
+  CHECK(mallinfo2().arena == held.arena);
   std::free(q);
 }
 #endif
