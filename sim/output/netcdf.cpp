@@ -468,8 +468,8 @@ void store(const Writer& w, const Dataset& ds, const std::vector<const Variable*
            const std::vector<int>& source_of, Handle& file, const std::string& tmp, const std::string& path,
            const WriteOptions& opt, ChunksOf chunks_of) {
   // Open until their chunks are stored: the coordinates (kept for the links as well), and
-  // the variables with chunks to store; ids[k] is variable k's.
-  std::vector<Handle> dim_ids, var_ids;
+  // the variables with chunks to store (var_ids[n] is ds.vars[n]'s).
+  std::vector<Handle> dim_ids, var_ids(ds.vars.size());
   const auto filtered = [&](std::size_t k) { return source_of[k] >= 0; };
   for (std::size_t k = 0; k < ds.dims.size(); ++k) {
     const Dimension& d = ds.dims[k];
@@ -479,8 +479,6 @@ void store(const Writer& w, const Dataset& ds, const std::vector<const Variable*
     dim_ids.push_back(std::move(did));
   }
   DimensionLinks links(w, ds.dims, dim_ids);
-  std::vector<hid_t> ids(all.size(), H5I_INVALID_HID);
-  for (std::size_t k = 0; k < ds.dims.size(); ++k) ids[k] = dim_ids[k];
   for (std::size_t n = 0; n < ds.vars.size(); ++n) {
     const std::size_t k = ds.dims.size() + n;
     const Variable& v = *all[k];
@@ -488,15 +486,15 @@ void store(const Writer& w, const Dataset& ds, const std::vector<const Variable*
     std::vector<std::size_t> scale_of;  // layout() has checked that each dimension exists
     for (const auto& name : v.dims) scale_of.push_back(static_cast<std::size_t>(ds.dim(name) - ds.dims.data()));
     links.attach(did, scale_of, v.name);
-    if (filtered(k)) {
-      ids[k] = did;
-      var_ids.push_back(std::move(did));
-    }
+    if (filtered(k)) var_ids[n] = std::move(did);
   }
   links.finish();
   for (const auto& [k, a] : ds.attrs) w.attribute(file, k, a);
-  for (std::size_t k = 0; k < all.size(); ++k)
-    if (filtered(k)) w.store_chunks(ids[k], *all[k], ds, chunks_of(k));
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    if (!filtered(k)) continue;
+    const Handle& did = k < ds.dims.size() ? dim_ids[k] : var_ids[k - ds.dims.size()];
+    w.store_chunks(did, *all[k], ds, chunks_of(k));
+  }
   var_ids.clear();
   dim_ids.clear();
   // A full disk shows here at the latest. After a failed close HDF5 keeps a broken file
