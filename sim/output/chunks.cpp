@@ -26,6 +26,46 @@ void shuffle_bytes(const unsigned char* in, std::size_t bytes, std::size_t eleme
   std::memcpy(out + n * element, in + n * element, bytes - n * element);
 }
 
+int plane_strategy(const unsigned char* plane, std::size_t n, std::size_t period) {
+  std::size_t nonzero = 0, repeated = 0;
+  for (std::size_t i = 0; i < n; ++i) nonzero += plane[i] != 0;
+  for (std::size_t i = period; i < n; ++i) repeated += plane[i] != 0 && plane[i] == plane[i - period];
+  if (nonzero == 0) return Z_RLE;                              // all zero
+  if (2 * repeated >= nonzero) return Z_DEFAULT_STRATEGY;     // repeats from row to row
+  if (10 * nonzero <= 3 * n) return Z_RLE;                     // runs of zeros between values
+  return Z_HUFFMAN_ONLY;                                       // varied bytes, few repeats
+}
+
+namespace {
+
+/// Whether byte plane b of n elements of E bytes holds a non-zero byte: any[b] != 0. One
+/// pass of wide ORs, so that the all-zero planes (most of the model's counts' high bytes) are
+/// never gathered.
+template <class Word>
+void planes_in_use(const unsigned char* in, std::size_t n, unsigned char* any) {
+  Word acc = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    Word x;
+    std::memcpy(&x, in + i * sizeof(Word), sizeof(Word));
+    acc |= x;
+  }
+  std::memcpy(any, &acc, sizeof(Word));
+}
+
+void planes_in_use(const unsigned char* in, std::size_t n, std::size_t E, unsigned char* any) {
+  switch (E) {
+    case 8: planes_in_use<std::uint64_t>(in, n, any); return;
+    case 4: planes_in_use<std::uint32_t>(in, n, any); return;
+    case 2: planes_in_use<std::uint16_t>(in, n, any); return;
+    default:
+      std::fill(any, any + E, 0);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t b = 0; b < E; ++b) any[b] |= in[i * E + b];
+  }
+}
+
+}  // namespace
+
 /// One thread's zlib stream and buffers, reused for all the chunks it compresses.
 class Deflater::Impl {
  public:
@@ -36,10 +76,12 @@ class Deflater::Impl {
     if (level_ >= 0) deflateEnd(&zs_);
   }
 
-  /// Chunk j of `src`, filtered. The chunk is fed to zlib in slices of a small buffer,
-  /// shuffled (and padded) on the way, rather than copied whole: a chunk-sized buffer is up to
-  /// 1 MiB of fresh memory per thread, and first touches of memory are slow on some machines
-  /// (docs/performance.md). zlib's output does not depend on how its input is sliced.
+  /// Chunk j of `src`, filtered. A chunk that is not shuffled is fed to zlib as it is; a
+  /// shuffled one a byte plane at a time, each gathered into a buffer of one plane (the
+  /// planes that are all zero are not gathered: zeros are fed). A buffer of the whole chunk
+  /// would be up to 1 MiB of fresh memory per thread, and first touches of memory are slow on
+  /// some machines (docs/performance.md). zlib's output does not depend on how its input is
+  /// sliced, only on where the strategy changes.
   std::vector<unsigned char> chunk(const ChunkSource& src, std::size_t j) {
     if (src.deflate <= 0) throw std::runtime_error("filter_chunks: deflate level must be 1..9");
     if (src.element == 0 || src.row_bytes % src.element != 0)
@@ -57,33 +99,33 @@ class Deflater::Impl {
     zs_.next_out = out_.data();
     zs_.avail_out = static_cast<uInt>(out_.size());
     if (!src.shuffle || src.element <= 1) {
+      use(Z_DEFAULT_STRATEGY);
       feed(in, have);
-      while (zs_.total_in < chunk_bytes) feed(zeros(), std::min(kSlice, chunk_bytes - zs_.total_in));
+      feed_zeros(chunk_bytes - have);
     } else {
       // Byte b of element i of the shuffled chunk sits at b * n + i; elements past the data
-      // (the padding of the last chunk) are zero.
+      // (the padding of the last chunk) are zero. Each byte plane is compressed with the
+      // strategy chosen for it (plane_strategy), in one zlib stream.
       const std::size_t E = src.element, n = chunk_bytes / E, n_have = have / E;
-      slice_.resize(kSlice);
-      std::size_t p = 0;
-      while (p < n * E) {
-        const std::size_t len = std::min(kSlice, n * E - p);
-        std::size_t b = p / n, i = p % n;
-        for (std::size_t k = 0; k < len;) {
-          // A run of plane b: elements i.. of the data, then zeros past it.
-          const std::size_t run = std::min(len - k, n - i);
-          const std::size_t data = i < n_have ? std::min(run, n_have - i) : 0;
-          const unsigned char* from = in + i * E + b;
-          for (std::size_t r = 0; r < data; ++r) slice_[k + r] = from[r * E];
-          std::memset(slice_.data() + k + data, 0, run - data);
-          k += run;
-          i += run;
-          if (i == n) {
-            i = 0;
-            ++b;
-          }
+      any_.resize(E);
+      planes_in_use(in, n_have, E, any_.data());
+      for (std::size_t b = 0; b < E; ++b) {
+        if (any_[b] == 0) {
+          use(Z_RLE);
+          feed_zeros(n);
+          continue;
         }
-        feed(slice_.data(), len);
-        p += len;
+        plane_.resize(n_have);
+        const unsigned char* from = in + b;
+        for (std::size_t i = 0; i < n_have; ++i) plane_[i] = from[i * E];
+        use(plane_strategy(plane_.data(), n_have, src.row_bytes / E));
+        feed(plane_.data(), n_have);
+        // The last chunk's padding, zeros to the plane's end: run-length coded whatever the
+        // data's strategy (Huffman alone would spend a bit on each).
+        if (n > n_have) {
+          use(Z_RLE);
+          feed_zeros(n - n_have);
+        }
       }
     }
     for (;;) {
@@ -99,6 +141,7 @@ class Deflater::Impl {
   void start(int level) {
     if (level_ == level) {
       if (deflateReset(&zs_) != Z_OK) throw std::runtime_error("zlib could not reset its stream");
+      fresh_ = true;
       return;
     }
     if (level_ >= 0) deflateEnd(&zs_);
@@ -106,6 +149,26 @@ class Deflater::Impl {
     // What compress2() does (and so HDF5's deflate filter): default window and memory level.
     if (deflateInit(&zs_, level) != Z_OK) throw std::runtime_error("zlib could not start a stream");
     level_ = level;
+    strategy_ = Z_DEFAULT_STRATEGY;
+    fresh_ = true;
+  }
+
+  /// Compress what follows with `strategy`. At a chunk's start (nothing fed since the reset)
+  /// it only sets it; later, what was fed is first compressed with the old strategy, its
+  /// deflate block ended (Z_BLOCK), as deflateParams() would do but with room to grow the
+  /// output. The stream stays one ordinary zlib stream: any inflate reads it.
+  void use(int strategy) {
+    if (strategy == strategy_) return;
+    if (!fresh_) {
+      for (;;) {
+        if (zs_.avail_out == 0) grow();
+        const int r = deflate(&zs_, Z_BLOCK);
+        if (r != Z_OK && r != Z_BUF_ERROR) throw std::runtime_error("zlib could not compress a chunk");
+        if (zs_.avail_out != 0) break;  // the block and everything pending are out
+      }
+    }
+    if (deflateParams(&zs_, level_, strategy) != Z_OK) throw std::runtime_error("zlib could not change its strategy");
+    strategy_ = strategy;
   }
 
   static constexpr std::size_t kSlice = 16 << 10;
@@ -113,7 +176,11 @@ class Deflater::Impl {
     static const std::vector<unsigned char> z(kSlice, 0);
     return z.data();
   }
+  void feed_zeros(std::size_t len) {
+    for (std::size_t k = 0; k < len; k += kSlice) feed(zeros(), std::min(kSlice, len - k));
+  }
   void feed(const unsigned char* p, std::size_t len) {
+    fresh_ = false;
     zs_.next_in = const_cast<unsigned char*>(p);
     zs_.avail_in = static_cast<uInt>(len);
     while (zs_.avail_in != 0) {
@@ -132,7 +199,9 @@ class Deflater::Impl {
 
   z_stream zs_{};
   int level_ = -1;
-  std::vector<unsigned char> slice_, out_;
+  int strategy_ = Z_DEFAULT_STRATEGY;  // the stream's strategy now (deflateReset keeps it)
+  bool fresh_ = true;                   // nothing fed since the stream's reset
+  std::vector<unsigned char> any_, plane_, out_;
 };
 
 Deflater::Deflater() : impl_(std::make_unique<Impl>()) {}

@@ -1,10 +1,11 @@
 #pragma once
 /// @file chunks.hpp
-/// Filtered chunks computed outside HDF5, on all threads: the bytes HDF5's shuffle and
-/// deflate filters would store for each chunk of a variable chunked along its first
-/// dimension only, ready for H5Dwrite_chunk. HDF5 runs its filters one chunk at a time on
-/// one thread and allocates fresh buffers for each; here each thread reuses one zlib stream
-/// and one buffer (see docs/performance.md).
+/// Filtered chunks computed outside HDF5, on all threads: for each chunk of a variable
+/// chunked along its first dimension only, bytes that HDF5's shuffle and deflate filters
+/// read back as the chunk, ready for H5Dwrite_chunk. HDF5 runs its filters one chunk at a
+/// time on one thread and allocates fresh buffers for each; here each thread reuses one zlib
+/// stream and one buffer, and a shuffled chunk's byte planes are each compressed with the
+/// zlib strategy that suits them (plane_strategy; see docs/performance.md).
 
 #include <cstddef>
 #include <cstdint>
@@ -79,9 +80,25 @@ class Deflater {
 };
 
 /// The stored bytes of every chunk of every source: result[s][j] is chunk j of source s.
-/// The same bytes at any thread count (each chunk is compressed alone, as HDF5 does:
-/// compress2 at the source's level, default window and memory level).
+/// The same bytes at any thread count: each chunk is compressed alone, as HDF5 does, in one
+/// zlib stream at the source's level with the default window and memory level. A chunk
+/// that is not shuffled is the bytes HDF5's deflate filter stores (compress2). A shuffled
+/// one differs from them only in how each byte plane is compressed (plane_strategy):
+/// the same zlib format, which HDF5's filter, h5py and netCDF read as they read its own.
 std::vector<std::vector<std::vector<unsigned char>>> filter_chunks(const std::vector<ChunkSource>& sources);
+
+/// The zlib strategy for one byte plane of a shuffled chunk (byte b of each of its n
+/// elements), from two counts over it, `period` being the elements in one row (one month):
+/// - all zero: Z_RLE (coded as fast as by the default strategy, and smaller);
+/// - at least half of its non-zero bytes equal to the byte one row earlier:
+///   Z_DEFAULT_STRATEGY (LZ77 finds those repeats);
+/// - else, at most 30% non-zero: Z_RLE (runs of zeros between a few values);
+/// - else Z_HUFFMAN_ONLY (varied bytes, such as the low bytes of counts, on which LZ77's
+///   search costs most and finds least).
+/// The thresholds come from the planes of the 1M-agent benchmark's and the Americas' files
+/// (docs/performance.md): an assumption about the model's series, not a law. Any choice
+/// gives a valid stream; a poor one only a larger or slower one.
+int plane_strategy(const unsigned char* plane, std::size_t n, std::size_t period);
 
 /// HDF5's shuffle filter: byte b of element i goes to position b * n + i, n = bytes / element.
 void shuffle_bytes(const unsigned char* in, std::size_t bytes, std::size_t element, unsigned char* out);

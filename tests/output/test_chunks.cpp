@@ -1,9 +1,13 @@
-// Chunks filtered outside HDF5 (output/chunks.hpp) must be the bytes HDF5's own shuffle and
-// deflate filters store: written by HDF5 through its filter pipeline, then read back raw
-// with H5Dread_chunk, and compared.
+// Chunks filtered outside HDF5 (output/chunks.hpp): stored raw with H5Dwrite_chunk in a
+// dataset with HDF5's shuffle and deflate filters, HDF5 must read them back as the data.
+// Chunks that are not shuffled must be the very bytes HDF5's own deflate filter stores
+// (written by HDF5 through its filter pipeline, then read back raw with H5Dread_chunk);
+// shuffled ones differ from those bytes only in how zlib compressed each byte plane.
 #include <doctest/doctest.h>
 #include <hdf5.h>
 #include <omp.h>
+
+#include <zlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -52,6 +56,45 @@ std::vector<std::vector<unsigned char>> hdf5_chunks(const std::string& path, con
   return out;
 }
 
+/// The data HDF5 reads, through its own filters, from `chunks` stored raw (H5Dwrite_chunk)
+/// in a dataset like hdf5_chunks's.
+template <class T>
+std::vector<T> hdf5_read_back(const std::string& path, const std::vector<std::vector<unsigned char>>& chunks,
+                              hid_t type, hsize_t rows, hsize_t cols, hsize_t chunk_rows, bool shuffle, int level) {
+  hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  const hsize_t dims[2] = {rows, cols}, maxdims[2] = {H5S_UNLIMITED, cols}, chunk[2] = {chunk_rows, cols};
+  hid_t space = H5Screate_simple(2, dims, maxdims);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, 2, chunk);
+  if (shuffle) H5Pset_shuffle(dcpl);
+  H5Pset_deflate(dcpl, static_cast<unsigned>(level));
+  hid_t did = H5Dcreate2(file, "x", type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  REQUIRE(did >= 0);
+  for (std::size_t j = 0; j < chunks.size(); ++j) {
+    const hsize_t offset[2] = {j * chunk_rows, 0};
+    REQUIRE(H5Dwrite_chunk(did, H5P_DEFAULT, 0, offset, chunks[j].size(), chunks[j].data()) >= 0);
+  }
+  H5Dclose(did);
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  H5Fclose(file);
+  file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  did = H5Dopen2(file, "x", H5P_DEFAULT);
+  std::vector<T> out(rows * cols);
+  REQUIRE(H5Dread(did, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0);
+  H5Dclose(did);
+  H5Fclose(file);
+  return out;
+}
+
+std::size_t total_bytes(const std::vector<std::vector<unsigned char>>& chunks) {
+  std::size_t n = 0;
+  for (const auto& c : chunks) n += c.size();
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("shuffle_bytes puts byte b of element i at b * n + i") {
@@ -64,7 +107,7 @@ TEST_CASE("shuffle_bytes puts byte b of element i at b * n + i") {
   for (int k = 0; k < 8; ++k) CHECK(out[k] == in[k]);
 }
 
-TEST_CASE("filtered chunks are the bytes HDF5's shuffle and deflate filters store, at any thread count") {
+TEST_CASE("filtered chunks read back through HDF5's filters as the data, the same bytes at any thread count") {
   TempDir dir;
   const int threads_before = omp_get_max_threads();
   // Counts like the model's: mostly small, some zeros, a few large; 25 rows in chunks of 12,
@@ -90,20 +133,27 @@ TEST_CASE("filtered chunks are the bytes HDF5's shuffle and deflate filters stor
     sources[0] = {reinterpret_cast<const unsigned char*>(counts.data()), rows, cols * 8, chunk_rows, 8, true, level};
     sources[1] = {reinterpret_cast<const unsigned char*>(rates.data()), rows, cols * 8, chunk_rows, 8, false, level};
     sources[2] = {reinterpret_cast<const unsigned char*>(days.data()), rows, 4, chunk_rows, 4, true, level};
+    std::vector<std::vector<std::vector<unsigned char>>> first;
     for (const int threads : {1, 2, 3}) {
       CAPTURE(threads);
       omp_set_num_threads(threads);
       const auto got = filter_chunks(sources);
       REQUIRE(got.size() == 3);
-      CHECK(got[0] == want_counts);
+      if (first.empty()) first = got;
+      CHECK(got == first);
+      // Not shuffled: HDF5's own bytes, even after a Deflater's shuffled chunks.
       CHECK(got[1] == want_rates);
-      CHECK(got[2] == want_days);
+      CHECK(got[0].size() == want_counts.size());
+      CHECK(got[2].size() == want_days.size());
     }
+    CHECK(hdf5_read_back<std::int64_t>(path, first[0], H5T_NATIVE_INT64, rows, cols, chunk_rows, true, level) == counts);
+    CHECK(hdf5_read_back<double>(path, first[1], H5T_NATIVE_DOUBLE, rows, cols, chunk_rows, false, level) == rates);
+    CHECK(hdf5_read_back<std::int32_t>(path, first[2], H5T_NATIVE_INT32, rows, 1, chunk_rows, true, level) == days);
   }
   omp_set_num_threads(threads_before);
 }
 
-TEST_CASE("filtered chunks match HDF5's across zlib slices: chunks of many 16 KiB slices, bytes and a padded end") {
+TEST_CASE("filtered chunks read back as the data across zlib slices: large planes, bytes and a padded end") {
   TempDir dir;
   const int threads_before = omp_get_max_threads();
   std::mt19937_64 gen(11);
@@ -134,14 +184,72 @@ TEST_CASE("filtered chunks match HDF5's across zlib slices: chunks of many 16 Ki
     CAPTURE(threads);
     omp_set_num_threads(threads);
     const auto got = filter_chunks(sources);
-    CHECK(got[0] == want_counts);
-    CHECK(got[1] == want_bytes);
-    CHECK(got[2] == want_noise);
+    CHECK(got[1] == want_bytes);  // one byte per element: the shuffle is a no-op, HDF5's bytes
+    CHECK(hdf5_read_back<std::int64_t>(path, got[0], H5T_NATIVE_INT64, rows, cols, chunk_rows, true, 2) == counts);
+    CHECK(hdf5_read_back<std::uint64_t>(path, got[2], H5T_NATIVE_UINT64, rows, noise_cols, chunk_rows, true, 2) ==
+          noise);
+    // Random bytes: Huffman coding alone, no larger than HDF5's deflate, whose matches find nothing.
+    CHECK(total_bytes(got[2]) <= total_bytes(want_noise));
+    CHECK(total_bytes(got[2]) > 8 * 16384);  // outgrew the first output space
   }
   omp_set_num_threads(threads_before);
 }
 
-TEST_CASE("filter_chunks refuses sources it cannot filter as HDF5 would") {
+TEST_CASE("plane_strategy: zero planes and sparse ones run-length coded, repeats LZ77, varied bytes Huffman") {
+  const std::size_t period = 100, n = 12 * period;
+  std::vector<unsigned char> plane(n, 0);
+  CHECK(plane_strategy(plane.data(), n, period) == Z_RLE);
+  std::mt19937 gen(3);
+  // Each row the same as the one before (a stock's high byte): LZ77.
+  for (std::size_t i = 0; i < n; ++i) plane[i] = i < period ? static_cast<unsigned char>(1 + gen() % 200) : plane[i - period];
+  CHECK(plane_strategy(plane.data(), n, period) == Z_DEFAULT_STRATEGY);
+  // Varied, dense, not repeated (a count's low byte): Huffman alone.
+  for (auto& x : plane) x = static_cast<unsigned char>(1 + gen() % 255);
+  CHECK(plane_strategy(plane.data(), n, period) == Z_HUFFMAN_ONLY);
+  // A few values among zeros (flows): run-length.
+  for (auto& x : plane) x = gen() % 10 == 0 ? static_cast<unsigned char>(1 + gen() % 255) : 0;
+  CHECK(plane_strategy(plane.data(), n, period) == Z_RLE);
+  // The thresholds: half the non-zero bytes repeated, 30% non-zero.
+  std::fill(plane.begin(), plane.end(), 0);
+  for (std::size_t i = 0; i < period; ++i) plane[i] = static_cast<unsigned char>(1 + i);  // 100 non-zero
+  for (std::size_t i = 0; i < 100; ++i) plane[period + i] = plane[i];                     // 100 repeated of 200
+  CHECK(plane_strategy(plane.data(), n, period) == Z_DEFAULT_STRATEGY);
+  plane[period] = 0;  // 99 of 199
+  CHECK(plane_strategy(plane.data(), n, period) == Z_RLE);
+  for (std::size_t i = 0; i < 3 * n / 10; ++i) plane[i] = static_cast<unsigned char>(1 + i % 97 + i / period);
+  CHECK(plane_strategy(plane.data(), n, period) == Z_RLE);  // 30% non-zero, few repeats
+  plane[3 * n / 10] = 7;
+  CHECK(plane_strategy(plane.data(), n, period) == Z_HUFFMAN_ONLY);
+}
+
+TEST_CASE("on series like the model's, the planes' strategies store less than HDF5's own filter") {
+  TempDir dir;
+  std::mt19937_64 gen(5);
+  // 24 months of 900 cells: stocks that drift a little each month (40% of cells empty), and
+  // flows, mostly zero, drawn afresh each month.
+  const hsize_t rows = 24, cols = 900, chunk_rows = 12;
+  std::vector<std::int64_t> stocks(rows * cols), flows(rows * cols);
+  for (hsize_t c = 0; c < cols; ++c) stocks[c] = gen() % 10 < 4 ? 0 : static_cast<std::int64_t>(gen() % 60000);
+  for (hsize_t t = 1; t < rows; ++t)
+    for (hsize_t c = 0; c < cols; ++c) {
+      const std::int64_t before = stocks[(t - 1) * cols + c];
+      stocks[t * cols + c] = before == 0 ? 0 : before + static_cast<std::int64_t>(gen() % 201) - 100;
+    }
+  for (auto& f : flows) f = gen() % 20 == 0 ? static_cast<std::int64_t>(1 + gen() % 300) : 0;
+  const std::string path = (dir.path / "ref.h5").string();
+  const auto hdf5_stocks = hdf5_chunks(path, stocks, H5T_NATIVE_INT64, rows, cols, chunk_rows, true, 2);
+  const auto hdf5_flows = hdf5_chunks(path, flows, H5T_NATIVE_INT64, rows, cols, chunk_rows, true, 2);
+  const std::vector<ChunkSource> sources = {
+      {reinterpret_cast<const unsigned char*>(stocks.data()), rows, cols * 8, chunk_rows, 8, true, 2},
+      {reinterpret_cast<const unsigned char*>(flows.data()), rows, cols * 8, chunk_rows, 8, true, 2}};
+  const auto got = filter_chunks(sources);
+  CHECK(total_bytes(got[0]) < total_bytes(hdf5_stocks));
+  CHECK(total_bytes(got[1]) < total_bytes(hdf5_flows));
+  CHECK(hdf5_read_back<std::int64_t>(path, got[0], H5T_NATIVE_INT64, rows, cols, chunk_rows, true, 2) == stocks);
+  CHECK(hdf5_read_back<std::int64_t>(path, got[1], H5T_NATIVE_INT64, rows, cols, chunk_rows, true, 2) == flows);
+}
+
+TEST_CASE("filter_chunks refuses sources HDF5's filters could not have made") {
   std::vector<std::int64_t> x(24, 1);
   std::vector<ChunkSource> no_level = {{reinterpret_cast<const unsigned char*>(x.data()), 3, 64, 2, 8, true, 0}};
   CHECK_THROWS(filter_chunks(no_level));
