@@ -4,8 +4,9 @@
 /// chunked along its first dimension only, bytes that HDF5's shuffle and deflate filters
 /// read back as the chunk, ready for H5Dwrite_chunk. HDF5 runs its filters one chunk at a
 /// time on one thread and allocates fresh buffers for each; here each thread reuses one zlib
-/// stream and one buffer, and a shuffled chunk's byte planes are each compressed with the
-/// zlib strategy that suits them (plane_strategy; see docs/performance.md).
+/// stream and one buffer, a shuffled chunk's byte planes are each compressed with the zlib
+/// strategy that suits them (plane_strategy), and long runs of zeros are copies of one run
+/// zlib coded once (see Deflater::Impl::zero_run and docs/performance.md).
 
 #include <cstddef>
 #include <cstdint>
@@ -83,13 +84,15 @@ class Deflater {
 /// The same bytes at any thread count: each chunk is compressed alone, as HDF5 does, in one
 /// zlib stream at the source's level with the default window and memory level. A chunk
 /// that is not shuffled is the bytes HDF5's deflate filter stores (compress2). A shuffled
-/// one differs from them only in how each byte plane is compressed (plane_strategy):
-/// the same zlib format, which HDF5's filter, h5py and netCDF read as they read its own.
+/// one differs from them in how each byte plane is compressed (plane_strategy) and in its
+/// long runs of zeros: the same zlib format, which HDF5's filter, h5py and netCDF read as
+/// they read its own.
 std::vector<std::vector<std::vector<unsigned char>>> filter_chunks(const std::vector<ChunkSource>& sources);
 
 /// The zlib strategy for one byte plane of a shuffled chunk (byte b of each of its n
 /// elements), from two counts over it, `period` being the elements in one row (one month):
-/// - all zero: Z_RLE (coded as fast as by the default strategy, and smaller);
+/// - all zero: Z_RLE (coded as fast as by the default strategy, and smaller; the filter
+///   itself codes only what is left of such runs past the last whole 64 KiB);
 /// - at least half of its non-zero bytes equal to the byte one row earlier:
 ///   Z_DEFAULT_STRATEGY (LZ77 finds those repeats);
 /// - else, at most 30% non-zero: Z_RLE (runs of zeros between a few values);
