@@ -516,14 +516,6 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
   fs::remove(tmp, ec);
   errno = 0;
   try {
-    Handle fapl(w.check(H5Pcreate(H5P_FILE_ACCESS), "file access properties"), H5Pclose);
-    w.ok(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "library version bounds");
-    Handle fcpl(w.check(H5Pcreate(H5P_FILE_CREATE), "file creation properties"), H5Pclose);
-    w.ok(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "link order");
-    w.ok(H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "attribute order");
-    w.ok(H5Pset_obj_track_times(fcpl, 0), "object times");
-    Handle file(w.check(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, fcpl, fapl), "create " + tmp), H5Fclose);
-
     // Coordinates, then variables; the compressed ones' chunks are filtered outside HDF5 on
     // all threads (below).
     std::vector<Variable> coords;
@@ -547,8 +539,8 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
     }
     // HDF5's work (one thread: this one) overlaps the filtering: the other threads start
     // filtering the chunks at once, in the order they will be stored, while this thread makes
-    // every dataset; it stores the chunks last (store()), and when it reaches a variable whose
-    // chunks are not all done, filters the next ones itself while it waits.
+    // the file and every dataset; it stores the chunks last (store()), and when it reaches a
+    // variable whose chunks are not all done, filters the next ones itself while it waits.
     ChunkFilter filter(sources);
     std::exception_ptr error;
 #pragma omp parallel
@@ -559,6 +551,14 @@ void write_netcdf(const Dataset& ds, const std::string& path, const WriteOptions
         Deflater work;
         if (omp_get_thread_num() == 0) {
           try {
+            // The file is made here, not before the region: the other threads filter meanwhile.
+            Handle fapl(w.check(H5Pcreate(H5P_FILE_ACCESS), "file access properties"), H5Pclose);
+            w.ok(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "library version bounds");
+            Handle fcpl(w.check(H5Pcreate(H5P_FILE_CREATE), "file creation properties"), H5Pclose);
+            w.ok(H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "link order");
+            w.ok(H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "attribute order");
+            w.ok(H5Pset_obj_track_times(fcpl, 0), "object times");
+            Handle file(w.check(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, fcpl, fapl), "create " + tmp), H5Fclose);
             store(w, ds, all, source_of, file, tmp, path, opt,
                   [&](std::size_t k) -> const std::vector<std::vector<unsigned char>>& {
                     try {
