@@ -22,66 +22,70 @@ using migsim::test::TempDir;
 
 namespace {
 
-/// The stored chunks of a dataset that HDF5 wrote with its filters: shape rows x cols of
-/// `type`, chunks of chunk_rows x cols, shuffle (if asked) then deflate at `level`.
+/// A new file at `path` holding one dataset "x" of rows x cols of `type`, in chunks of
+/// chunk_rows x cols, with HDF5's shuffle (if asked) then deflate at `level`; both closed at
+/// the end of its scope.
+struct FilteredDataset {
+  hid_t file = -1, did = -1;
+  FilteredDataset(const std::string& path, hid_t type, hsize_t rows, hsize_t cols, hsize_t chunk_rows, bool shuffle,
+                  int level) {
+    file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    const hsize_t dims[2] = {rows, cols}, maxdims[2] = {H5S_UNLIMITED, cols}, chunk[2] = {chunk_rows, cols};
+    hid_t space = H5Screate_simple(2, dims, maxdims);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 2, chunk);
+    if (shuffle) H5Pset_shuffle(dcpl);
+    H5Pset_deflate(dcpl, static_cast<unsigned>(level));
+    did = H5Dcreate2(file, "x", type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    H5Sclose(space);
+    REQUIRE(did >= 0);
+  }
+  ~FilteredDataset() {
+    H5Dclose(did);
+    H5Fclose(file);
+  }
+  FilteredDataset(const FilteredDataset&) = delete;
+  FilteredDataset& operator=(const FilteredDataset&) = delete;
+};
+
+/// The stored chunks of a dataset that HDF5 wrote with its filters (FilteredDataset).
 template <class T>
 std::vector<std::vector<unsigned char>> hdf5_chunks(const std::string& path, const std::vector<T>& data,
                                                     hid_t type, hsize_t rows, hsize_t cols, hsize_t chunk_rows,
                                                     bool shuffle, int level) {
-  hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  REQUIRE(file >= 0);
-  const hsize_t dims[2] = {rows, cols}, maxdims[2] = {H5S_UNLIMITED, cols}, chunk[2] = {chunk_rows, cols};
-  hid_t space = H5Screate_simple(2, dims, maxdims);
-  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  H5Pset_chunk(dcpl, 2, chunk);
-  if (shuffle) H5Pset_shuffle(dcpl);
-  H5Pset_deflate(dcpl, static_cast<unsigned>(level));
-  hid_t did = H5Dcreate2(file, "x", type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  REQUIRE(H5Dwrite(did, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) >= 0);
+  const FilteredDataset x(path, type, rows, cols, chunk_rows, shuffle, level);
+  REQUIRE(H5Dwrite(x.did, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) >= 0);
   std::vector<std::vector<unsigned char>> out;
   for (hsize_t r = 0; r < rows; r += chunk_rows) {
     const hsize_t offset[2] = {r, 0};
     hsize_t size = 0;
-    REQUIRE(H5Dget_chunk_storage_size(did, offset, &size) >= 0);
+    REQUIRE(H5Dget_chunk_storage_size(x.did, offset, &size) >= 0);
     std::vector<unsigned char> bytes(size);
     std::uint32_t mask = 0;
-    REQUIRE(H5Dread_chunk(did, H5P_DEFAULT, offset, &mask, bytes.data()) >= 0);
+    REQUIRE(H5Dread_chunk(x.did, H5P_DEFAULT, offset, &mask, bytes.data()) >= 0);
     CHECK(mask == 0);  // every filter applied
     out.push_back(std::move(bytes));
   }
-  H5Dclose(did);
-  H5Pclose(dcpl);
-  H5Sclose(space);
-  H5Fclose(file);
   return out;
 }
 
 /// The data HDF5 reads, through its own filters, from `chunks` stored raw (H5Dwrite_chunk)
-/// in a dataset like hdf5_chunks's.
+/// in a FilteredDataset.
 template <class T>
 std::vector<T> hdf5_read_back(const std::string& path, const std::vector<std::vector<unsigned char>>& chunks,
                               hid_t type, hsize_t rows, hsize_t cols, hsize_t chunk_rows, bool shuffle, int level) {
-  hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  REQUIRE(file >= 0);
-  const hsize_t dims[2] = {rows, cols}, maxdims[2] = {H5S_UNLIMITED, cols}, chunk[2] = {chunk_rows, cols};
-  hid_t space = H5Screate_simple(2, dims, maxdims);
-  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  H5Pset_chunk(dcpl, 2, chunk);
-  if (shuffle) H5Pset_shuffle(dcpl);
-  H5Pset_deflate(dcpl, static_cast<unsigned>(level));
-  hid_t did = H5Dcreate2(file, "x", type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  REQUIRE(did >= 0);
-  for (std::size_t j = 0; j < chunks.size(); ++j) {
-    const hsize_t offset[2] = {j * chunk_rows, 0};
-    REQUIRE(H5Dwrite_chunk(did, H5P_DEFAULT, 0, offset, chunks[j].size(), chunks[j].data()) >= 0);
+  {
+    const FilteredDataset x(path, type, rows, cols, chunk_rows, shuffle, level);
+    for (std::size_t j = 0; j < chunks.size(); ++j) {
+      const hsize_t offset[2] = {j * chunk_rows, 0};
+      REQUIRE(H5Dwrite_chunk(x.did, H5P_DEFAULT, 0, offset, chunks[j].size(), chunks[j].data()) >= 0);
+    }
   }
-  H5Dclose(did);
-  H5Pclose(dcpl);
-  H5Sclose(space);
-  H5Fclose(file);
-  file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   REQUIRE(file >= 0);
-  did = H5Dopen2(file, "x", H5P_DEFAULT);
+  hid_t did = H5Dopen2(file, "x", H5P_DEFAULT);
   std::vector<T> out(rows * cols);
   REQUIRE(H5Dread(did, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0);
   H5Dclose(did);
