@@ -152,7 +152,6 @@ class Deflater::Impl {
   void start(int level) {
     if (level_ == level) {
       if (deflateReset(&zs_) != Z_OK) throw std::runtime_error("zlib could not reset its stream");
-      fresh_ = true;
       return;
     }
     if (level_ >= 0) deflateEnd(&zs_);
@@ -163,16 +162,15 @@ class Deflater::Impl {
       throw std::runtime_error("zlib could not start a stream");
     level_ = level;
     strategy_ = Z_DEFAULT_STRATEGY;
-    fresh_ = true;
   }
 
-  /// Compress what follows with `strategy`. At a chunk's start (nothing fed since the reset)
-  /// it only sets it; later, what was fed is first compressed with the old strategy, its
-  /// deflate block ended (end_block), as deflateParams() would do but with room to grow the
-  /// output. The stream stays one ordinary deflate stream: any inflate reads it.
+  /// Compress what follows with `strategy`: what was fed is first compressed with the old
+  /// strategy, its deflate block ended (end_block, which writes nothing at a chunk's start), as
+  /// deflateParams() would do but with room to grow the output. The stream stays one ordinary
+  /// deflate stream: any inflate reads it.
   void use(int strategy) {
     if (strategy == strategy_) return;
-    if (!fresh_) end_block();
+    end_block();
     if (deflateParams(&zs_, level_, strategy) != Z_OK) throw std::runtime_error("zlib could not change its strategy");
     strategy_ = strategy;
   }
@@ -254,7 +252,6 @@ class Deflater::Impl {
     for (std::size_t k = 0; k < len; k += kSlice) feed(zeros(), std::min(kSlice, len - k));
   }
   void feed(const unsigned char* p, std::size_t len) {
-    fresh_ = false;
     adler_ = adler32_z(adler_, p, len);
     zs_.next_in = const_cast<unsigned char*>(p);
     zs_.avail_in = static_cast<uInt>(len);
@@ -276,7 +273,6 @@ class Deflater::Impl {
   uLong adler_ = 1;  // Adler-32 of the chunk so far
   int level_ = -1;
   int strategy_ = Z_DEFAULT_STRATEGY;  // the stream's strategy now (deflateReset keeps it)
-  bool fresh_ = true;                   // nothing fed since the stream's reset
   std::vector<unsigned char> any_, plane_, out_;
 };
 

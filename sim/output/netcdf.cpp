@@ -285,7 +285,7 @@ struct Writer {
     return did;
   }
 
-  /// Stores variable v's chunks, filtered as HDF5 would filter them, as they are.
+  /// Stores variable v's chunks, filtered outside HDF5 (ChunkFilter), as they are.
   void store_chunks(hid_t did, const Variable& v, const Dataset& ds,
                     const std::vector<std::vector<unsigned char>>& filtered) const {
     const Layout L = layout(v, ds);
