@@ -20,6 +20,7 @@
 #include "model/policy.hpp"
 #include "model/routes.hpp"
 #include "model/tables.hpp"
+#include "model/woken.hpp"
 #include "scenario/scenario.hpp"
 
 namespace migsim {
@@ -88,6 +89,7 @@ class Model {
   RouteTable routes_;
   ClockBounds clock_;
   UnemployedClocks unemployed_;
+  WokenTable woken_;  ///< the month's clocks by row, for the pass (woken.hpp)
   ChoiceConstants choice_constants_;
   Drivers drivers_;
   MonthTables tables_;

@@ -11,6 +11,7 @@
 #include "core/philox_batch.hpp"
 #include "core/rng.hpp"
 #include "model/model.hpp"
+#include "model/woken.hpp"
 
 // The compaction's vector code (compact_busy); other machines take its scalar loop.
 #if defined(__AVX512VBMI2__) && defined(__AVX512BW__) && defined(__AVX512VL__)
@@ -358,39 +359,6 @@ struct AgentMonth {
     }
   }
 
-  /// A settled migrant whose clock woke this month with no exit candidate (a job loss, a
-  /// hiring candidate, or nothing: about 60% of the busy agents at 10M): its month as run()
-  /// and wake_up() do it, with only the fields it needs loaded (4 or 5 of 10) and only those
-  /// that change stored. False, storing nothing, for every other agent: run() takes it then,
-  /// and asks again whether its clock woke (exit candidates, and the settled on monthly
-  /// draws, about a fifth of the busy agents). `w` is the month's Settled block. 10M loop
-  /// x0.966-0.979 with 1 thread, x0.965-0.985 with 2 (docs/performance.md); the job's change
-  /// is a branch here (without one: x1.008, x1.019).
-  bool quick_wake(Agents& a, std::size_t i, const std::array<std::uint32_t, 4>& w) {
-    const int s0 = a.status[i];
-    if ((s0 != kRegular && s0 != kIrregular) || a.wake[i] != t) return false;
-    const int f = a.flags[i], loc = a.location[i];
-    if (!runs_on_clock(s0, f, a.pathway[i], loc, tab.regularisation_open.data(), unemployed, S)) return false;
-    const int irregular = s0 == kIrregular ? 1 : 0;
-    const auto [what, job_change] = woken(loc, f, irregular, w);
-    if (what == 1 || what == 2) return false;
-    const int sector = f & flag::kSectorMask, emp = (f & flag::kEmployed) ? 1 : 0;
-    if (job_change) {
-      a.flags[i] = static_cast<std::uint8_t>(f ^ flag::kEmployed);
-      a.job_since[i] = static_cast<std::int16_t>(t);
-      c[L.hires_at(loc, sector)] += 1 - emp;
-      --c[L.labour_at(loc, sector, irregular, emp)];
-      ++c[L.labour_at(loc, sector, irregular, 1 - emp)];
-    }
-    st = s0;
-    l = loc;
-    fl = job_change ? f ^ flag::kEmployed : f;
-    words = w;
-    have_words = true;
-    redraw_clock(&a.wake[i]);
-    return true;
-  }
-
   void exit_event(int k) {
     switch (k) {
       case kExitDeath:
@@ -560,6 +528,7 @@ void Model::agent_pass() {
   thread_free_.resize(threads);
   const std::size_t N = agents_.size();
   int team = threads;  // the team the runtime gives (fewer than asked with OMP_DYNAMIC)
+  woken_.build(clock_, unemployed_, tables_.regularisation_open.data(), scenario_.n_countries(), scenario_.n_sectors());
 #pragma omp parallel num_threads(threads)
   {
     const int th = omp_get_thread_num();
@@ -618,6 +587,12 @@ void Model::agent_pass() {
     std::uint32_t busy_id[kBlock];
     std::uint32_t busy_purpose[kBlock];
     std::uint32_t busy_words[4 * kBlock];
+    // The busy agents' fields for classify_woken, which reads whole groups of eight.
+    std::uint8_t busy_status[kBlock + 8], busy_flags[kBlock + 8], busy_location[kBlock + 8], busy_pathway[kBlock + 8];
+    std::int16_t busy_wake[kBlock + 8];
+    std::uint16_t busy_row[kBlock + 8];
+    std::uint64_t quick[kBlock / 64], job_change[kBlock / 64];
+    const WokenTable& woken = woken_;
     const std::uint32_t* __restrict ids = agents_.id.data();
     const std::uint8_t* __restrict origin = agents_.origin.data();
     const std::int16_t* since = agents_.since.data();
@@ -658,22 +633,61 @@ void Model::agent_pass() {
         m = kept;
       }
       // Their ids, gathered in one go (the loads overlap instead of each waiting on memory),
-      // and the first block each draws this month (kFirstDraw) by the batched Philox.
+      // with the fields the woken clocks' classification reads, and the first block each
+      // draws this month (kFirstDraw) by the batched Philox.
       for (std::size_t j = 0; j < m; ++j) {
-        const std::size_t i = first + busy_index[j];
+        const std::size_t k = busy_index[j], i = first + k;
         busy_id[j] = ids[i];
-        busy_purpose[j] = static_cast<std::uint32_t>(kFirstDraw[status[i]]);
+        busy_status[j] = st[k];
+        busy_flags[j] = fl[k];
+        busy_pathway[j] = pw[k];
+        busy_wake[j] = wk[k];
+        busy_location[j] = location[i];
+        busy_purpose[j] = static_cast<std::uint32_t>(kFirstDraw[st[k]]);
         __builtin_prefetch(&origin[i]);
         __builtin_prefetch(&since[i]);
         __builtin_prefetch(&job_since[i]);
       }
       random_blocks(seed_, static_cast<std::uint32_t>(t_), PurposeWords{busy_purpose}, busy_id, m, busy_words);
-      for (std::size_t j = 0; j < m; ++j) {
-        const std::array<std::uint32_t, 4> w = {busy_words[j], busy_words[m + j], busy_words[2 * m + j],
-                                                busy_words[3 * m + j]};
-        const std::size_t i = first + busy_index[j];
-        if (status[i] < kRegular) am.run(agents_, i, &w, static_cast<Purpose>(busy_purpose[j]));
-        else if (!am.quick_wake(agents_, i, w)) am.run(agents_, i, &w);
+      // The settled migrants whose clock woke with no exit candidate (woken.hpp), all at once;
+      // then their months, in a loop over their bits, and every other busy agent's month in
+      // full, in a loop over the other bits: neither asks per agent which kind it is, a branch
+      // the predictor missed often. Their order does not change any result: a woken clock's
+      // month frees no slot and queues no ticket (the thread's lists stay in slot order), its
+      // counts are sums, and its fresh clock goes to its own slot.
+      classify_woken(woken, BusyAgents{busy_status, busy_flags, busy_location, busy_pathway, busy_wake, busy_words,
+                                       busy_words + m, m},
+                     t, quick, job_change, busy_row);
+      const std::size_t bit_words = (m + 63) / 64;
+      for (std::size_t v = 0; v < bit_words; ++v) {
+        for (std::uint64_t bits = quick[v]; bits != 0; bits &= bits - 1) {
+          const std::size_t j = v * 64 + static_cast<std::size_t>(std::countr_zero(bits)), i = first + busy_index[j];
+          // As wake_up() with a job change at most: no branch on whether the job changes.
+          const int change = static_cast<int>((job_change[v] >> (j % 64)) & 1);
+          const int f = busy_flags[j], l = busy_location[j], sector = f & flag::kSectorMask;
+          const int emp = (f & flag::kEmployed) ? 1 : 0, irregular = busy_status[j] == kIrregular ? 1 : 0;
+          agents_.flags[i] = static_cast<std::uint8_t>(f ^ (change ? flag::kEmployed : 0));
+          const std::int16_t was = agents_.job_since[i];
+          agents_.job_since[i] = change ? t : was;
+          const std::size_t labour = layout_.labour_at(l, sector, irregular, 0);
+          counts[layout_.hires_at(l, sector)] += change & (1 - emp);
+          counts[labour + static_cast<std::size_t>(emp)] -= change;
+          counts[labour + static_cast<std::size_t>(1 - emp)] += change;
+          // A fresh clock after the change, from word 3 of the Settled block (redraw_clock).
+          const std::size_t row = busy_row[j];
+          queue_wake(woken.any[row], *woken.wait[row], woken.log_1mp[row], wakes, &agents_.wake[i],
+                     busy_words[3 * m + j]);
+        }
+      }
+      for (std::size_t v = 0; v < bit_words; ++v) {
+        const std::size_t left = m - v * 64;
+        const std::uint64_t in_block = left >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << left) - 1;
+        for (std::uint64_t bits = ~quick[v] & in_block; bits != 0; bits &= bits - 1) {
+          const std::size_t j = v * 64 + static_cast<std::size_t>(std::countr_zero(bits));
+          const std::array<std::uint32_t, 4> w = {busy_words[j], busy_words[m + j], busy_words[2 * m + j],
+                                                  busy_words[3 * m + j]};
+          am.run(agents_, first + busy_index[j], &w, static_cast<Purpose>(busy_purpose[j]));
+        }
       }
     }
     // The thread's fresh clocks still queued: its own agents only, so no barrier before

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/clock.hpp"
+#include "model/woken.hpp"
 #include "support/model_run.hpp"
 
 using namespace migsim;
@@ -278,4 +279,51 @@ events:
     start = m.counts;
   }
   CHECK(slept_months > 24);  // the chances stayed low enough for the clocks to matter
+}
+
+TEST_CASE("the woken clocks' table holds each row's clock, employed and unemployed, for the month") {
+  // Rows (location, sector, legal status, employment) against the two clocks they stand for:
+  // ClockBounds' class for the employed, UnemployedClocks' group for the unemployed; a
+  // group's raised hiring bound and a location's open regularisation keep its migrants off
+  // their clocks (runs_on_clock in step.cpp). The classification relies on each kind's limits
+  // never decreasing (woken.hpp): checked on every row.
+  const Scenario s = load(base_yaml(2) + quiet_behaviour("job_separation_rate: 0.03, return_rate: 0.004, onward_rate: 0.002"));
+  const int C = s.n_countries(), S = s.n_sectors();
+  ClockBounds clock;
+  clock.build(s);
+  UnemployedClocks unemployed;
+  std::vector<double> hire_p(static_cast<std::size_t>(C * S * 2));
+  for (std::size_t g = 0; g < hire_p.size(); ++g) hire_p[g] = 0.05 + 0.01 * static_cast<double>(g % 7);
+  unemployed.update(clock, hire_p, S);  // the first month: every bound set
+  hire_p[unemployed.group(BBB, 1, 0, S)] = 0.9;  // the second: one group's bound raised
+  unemployed.update(clock, hire_p, S);
+  REQUIRE(unemployed.raised[unemployed.group(BBB, 1, 0, S)] == 1);
+  REQUIRE(unemployed.raised[unemployed.group(AAA, 0, 0, S)] == 0);
+  std::vector<std::uint8_t> open(static_cast<std::size_t>(C), 0);
+  open[AAA] = 1;
+  WokenTable table;
+  table.build(clock, unemployed, open.data(), C, S);
+  for (int l = 0; l < C; ++l)
+    for (int sector = 0; sector < S; ++sector)
+      for (int irr = 0; irr < 2; ++irr)
+        for (int emp = 0; emp < 2; ++emp) {
+          CAPTURE(l);
+          CAPTURE(sector);
+          CAPTURE(irr);
+          CAPTURE(emp);
+          const std::size_t q = table.row(l, sector, irr, emp), g = unemployed.group(l, sector, irr, S);
+          const std::size_t cls = clock.at(l, irr);
+          const Exclusive<3>& kind = emp ? clock.kind[cls] : unemployed.kind[g];
+          CHECK(kind.limit[0] <= kind.limit[1]);
+          CHECK(kind.limit[1] <= kind.limit[2]);
+          CHECK(table.first_limit[q] == kind.limit[0]);
+          CHECK(table.last_limit[q] == kind.limit[2]);
+          CHECK(table.hire[q] == (emp ? std::uint64_t{1} << 32 : unemployed.hire[g].limit));
+          const bool on = (irr == 0 || l != AAA) && (emp == 1 || !(l == BBB && sector == 1 && irr == 0));
+          CHECK(table.on_clock[q] == (on ? 1u : 0u));
+          CHECK(table.any[q] == (emp ? clock.any[cls] : unemployed.any[g]));
+          CHECK(table.log_1mp[q] == (emp ? clock.log_1mp[cls] : unemployed.log_1mp[g]));
+          CHECK(table.wait[q] == (emp ? &clock.wait[cls] : &unemployed.wait[g]));
+        }
+  CHECK(table.first_limit.size() == static_cast<std::size_t>(C * S * 4));
 }
