@@ -7,6 +7,11 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #define MIGSIM_WOKEN_AVX512 1
+#elif defined(__AVX2__)
+#include <immintrin.h>
+
+#include <cstring>
+#define MIGSIM_WOKEN_AVX2 1
 #endif
 
 namespace migsim {
@@ -103,18 +108,71 @@ void classify_avx512(const WokenTable& table, const BusyAgents& a, std::int16_t 
 #endif
 #endif
 
+#ifdef MIGSIM_WOKEN_AVX2
+/// Four agents at a time in the 64-bit lanes of an AVX2 register, as classify_avx512 does;
+/// masks are lanes of all ones. Every value compared (words below 2^32, limits at most 2^32)
+/// is positive as a signed 64-bit number, so AVX2's signed comparison serves.
+void classify_avx2(const WokenTable& table, const BusyAgents& a, std::int16_t t, std::uint64_t* quick,
+                   std::uint64_t* job_change, std::uint16_t* row_after) {
+  const __m256i sectors = _mm256_set1_epi64x(table.sectors), regular = _mm256_set1_epi64x(kRegular);
+  const __m256i irregular = _mm256_set1_epi64x(kIrregular), month = _mm256_set1_epi64x(t);
+  const __m256i none = _mm256_set1_epi64x(kNone), one = _mm256_set1_epi64x(1), zero = _mm256_setzero_si256();
+  const __m256i sector_mask = _mm256_set1_epi64x(flag::kSectorMask), lane = _mm256_setr_epi64x(0, 1, 2, 3);
+  const auto* first = reinterpret_cast<const long long*>(table.first_limit.data());
+  const auto* last = reinterpret_cast<const long long*>(table.last_limit.data());
+  const auto* hire = reinterpret_cast<const long long*>(table.hire.data());
+  const auto* on_clock = reinterpret_cast<const long long*>(table.on_clock.data());
+  const auto bytes = [](const std::uint8_t* p) {
+    int four;
+    std::memcpy(&four, p, sizeof four);
+    return _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(four));
+  };
+  for (std::size_t k = 0; k < a.n; k += 4) {
+    const __m256i live = _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(a.n - k)), lane);
+    const __m256i st = bytes(a.status + k), fl = bytes(a.flags + k), loc = bytes(a.location + k);
+    const __m256i pw = bytes(a.pathway + k);
+    const __m256i wk = _mm256_cvtepi16_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a.wake + k)));
+    const __m256i w0 = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.word0 + k)));
+    const __m256i w1 = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a.word1 + k)));
+    const __m256i irr = _mm256_cmpeq_epi64(st, irregular);
+    const __m256i settled = _mm256_and_si256(_mm256_or_si256(_mm256_cmpeq_epi64(st, regular), irr), live);
+    const __m256i emp = _mm256_and_si256(_mm256_srli_epi64(fl, 3), one);
+    __m256i q = _mm256_add_epi64(_mm256_mul_epu32(loc, sectors), _mm256_and_si256(fl, sector_mask));
+    q = _mm256_add_epi64(_mm256_add_epi64(q, q), _mm256_and_si256(irr, one));
+    q = _mm256_add_epi64(_mm256_add_epi64(q, q), emp);
+    q = _mm256_and_si256(q, settled);
+    const __m256i lo = _mm256_i64gather_epi64(first, q, 8), hi = _mm256_i64gather_epi64(last, q, 8);
+    const __m256i h = _mm256_i64gather_epi64(hire, q, 8), ok = _mm256_i64gather_epi64(on_clock, q, 8);
+    const __m256i below = _mm256_cmpgt_epi64(lo, w0), before_last = _mm256_cmpgt_epi64(hi, w0);
+    // settled & woke & on its clock & (regular or nothing pending) & (below or not before last)
+    __m256i mine = _mm256_and_si256(settled, _mm256_cmpeq_epi64(wk, month));
+    mine = _mm256_andnot_si256(_mm256_cmpeq_epi64(ok, zero), mine);
+    mine = _mm256_andnot_si256(_mm256_andnot_si256(_mm256_cmpeq_epi64(pw, none), irr), mine);
+    mine = _mm256_and_si256(mine, _mm256_or_si256(below, _mm256_xor_si256(before_last, _mm256_cmpeq_epi64(zero, zero))));
+    const __m256i change = _mm256_and_si256(_mm256_and_si256(mine, below), _mm256_cmpgt_epi64(h, w1));
+    const auto bits = [](__m256i m) {
+      return static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_castsi256_pd(m)));
+    };
+    quick[k / 64] |= bits(mine) << (k % 64);
+    job_change[k / 64] |= bits(change) << (k % 64);
+    alignas(32) std::int64_t rows[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(rows), _mm256_xor_si256(q, _mm256_and_si256(change, one)));
+    for (int j = 0; j < 4; ++j) row_after[k + static_cast<std::size_t>(j)] = static_cast<std::uint16_t>(rows[j]);
+  }
+}
+#endif
+
 /// The same, one agent at a time, without branches on the agent's data.
 [[maybe_unused]] void classify_portable(const WokenTable& table, const BusyAgents& a, std::int16_t t,
                                         std::uint64_t* quick, std::uint64_t* job_change, std::uint16_t* row_after) {
   for (std::size_t k = 0; k < a.n; ++k) {
     const int st = a.status[k], fl = a.flags[k];
-    const int settled = (st == kRegular) | (st == kIrregular), irr = st == kIrregular;
-    const std::size_t q =
-        settled ? table.row(a.location[k], fl & flag::kSectorMask, irr, (fl & flag::kEmployed) ? 1 : 0) : 0;
+    if ((st != kRegular && st != kIrregular) || a.wake[k] != t) continue;
+    const int irr = st == kIrregular;
+    const std::size_t q = table.row(a.location[k], fl & flag::kSectorMask, irr, (fl & flag::kEmployed) ? 1 : 0);
     const std::uint64_t w0 = a.word0[k], w1 = a.word1[k];
     const int below = w0 < table.first_limit[q], nothing = w0 >= table.last_limit[q];
-    const int mine = settled & (a.wake[k] == t) & (table.on_clock[q] != 0) & ((irr ^ 1) | (a.pathway[k] == kNone)) &
-                     (below | nothing);
+    const int mine = (table.on_clock[q] != 0) & ((irr ^ 1) | (a.pathway[k] == kNone)) & (below | nothing);
     const int change = mine & below & (w1 < table.hire[q]);
     quick[k / 64] |= static_cast<std::uint64_t>(mine) << (k % 64);
     job_change[k / 64] |= static_cast<std::uint64_t>(change) << (k % 64);
@@ -133,14 +191,18 @@ void classify_woken(const WokenTable& table, const BusyAgents& agents, std::int1
   // being little-endian.
   classify_avx512(table, agents, t, reinterpret_cast<std::uint8_t*>(quick), reinterpret_cast<std::uint8_t*>(job_change),
                   row_after);
+#elif defined(MIGSIM_WOKEN_AVX2)
+  classify_avx2(table, agents, t, quick, job_change, row_after);
 #else
   classify_portable(table, agents, t, quick, job_change, row_after);
 #endif
 }
 
 const char* classify_woken_kind() {
-#ifdef MIGSIM_WOKEN_AVX512
+#if defined(MIGSIM_WOKEN_AVX512)
   return "avx512";
+#elif defined(MIGSIM_WOKEN_AVX2)
+  return "avx2";
 #else
   return "portable";
 #endif

@@ -2,8 +2,8 @@
 /// @file woken.hpp
 /// The settled migrants whose event clock woke this month with nothing but a job change to
 /// draw (about 60% of the busy agents of the benchmark scenarios), told apart from a block's
-/// other busy agents all at once, without a branch per agent: with AVX-512 intrinsics where
-/// the build targets them (see MIGSIM_NATIVE), otherwise a scalar loop. The month's pass
+/// other busy agents all at once, without a branch per agent: with AVX-512 or AVX2 intrinsics
+/// where the build targets them (see MIGSIM_NATIVE), otherwise a scalar loop. The month's pass
 /// (step.cpp) updates those migrants from the result in a loop of their own, and runs every
 /// other busy agent's month in full (AgentMonth::run). What each migrant draws is as
 /// AgentMonth::wake_up() would draw it: the same results, bit for bit.
@@ -69,13 +69,13 @@ struct BusyAgents {
 /// - bit k of `job_change`: quick, and its job changes: word0 below first_limit and word1
 ///   below hire (an employed migrant loses its job, an unemployed one is hired);
 /// - row_after[k], for the quick ones: its row after the job change.
-/// `quick` and `job_change` get (n + 63) / 64 whole words; row_after is written up to n
+/// `quick` and `job_change` get (n + 63) / 64 whole words; row_after must have room for n
 /// rounded up to 8, and is meaningful only where quick.
 void classify_woken(const WokenTable& table, const BusyAgents& agents, std::int16_t t, std::uint64_t* quick,
                     std::uint64_t* job_change, std::uint16_t* row_after);
 
-/// Which code classify_woken runs in this build: "avx512" (intrinsics, where the build targets
-/// AVX-512) or "portable".
+/// Which code classify_woken runs in this build: "avx512" or "avx2" (intrinsics, chosen by the
+/// instruction set the build targets) or "portable".
 const char* classify_woken_kind();
 
 }  // namespace migsim

@@ -1,7 +1,7 @@
 // The classification of woken clocks (sim/model/woken.cpp) against the rules it stands for:
 // a settled migrant whose clock woke, on its clock, with what Exclusive<3>::pick draws from
 // word 0 being a job change candidate (0) or nothing (3), and its job changing where word 1
-// is below the hiring limit. It has code for AVX-512 and a portable loop: this file is
+// is below the hiring limit. It has code for AVX-512, for AVX2 and a portable loop: this file is
 // compiled into unit.model with the build's own flags, and again for each instruction set
 // this machine can run (tests/CMakeLists.txt), each copy told which code it must have run
 // (MIGSIM_EXPECT_WOKEN). The table's rows built from the month's clocks are tested in
@@ -25,6 +25,8 @@ TEST_CASE("classify_woken runs the code this build was made for") {
   CHECK(std::string(classify_woken_kind()) == MIGSIM_EXPECT_WOKEN);
 #elif defined(__AVX512F__)
   CHECK(std::string(classify_woken_kind()) == "avx512");
+#elif defined(__AVX2__)
+  CHECK(std::string(classify_woken_kind()) == "avx2");
 #else
   CHECK(std::string(classify_woken_kind()) == "portable");
 #endif
@@ -64,6 +66,13 @@ struct RandomTable {
       table.log_1mp.push_back(-0.69);
       table.wait.push_back(nullptr);
     }
+    // Row 0 (the first location and sector, regular, unemployed): on its clock, and a word
+    // of 2^32 - 1 draws nothing there, so that an agent of that row whose clock woke is one of
+    // the quick ones. The batches are padded with such agents.
+    table.first_limit[0] = 0x1000;
+    middle[0] = 0x2000;
+    table.last_limit[0] = 0x3000;
+    table.on_clock[0] = 1;
   }
 };
 
@@ -98,8 +107,9 @@ Expected expected(const RandomTable& r, int status, int flags, int location, int
 TEST_CASE("classify_woken gives the clocks' rules for every agent, at every batch length") {
   // Busy agents of every status, settled ones in every row, their words at and around the
   // row's limits; every length from 0 to 70 (the vector code works on groups of eight, and on
-  // words of 64 bits) and the largest block, 256. What lies past the batch in the input arrays
-  // is garbage the code must ignore; past its bits, nothing may be written.
+  // words of 64 bits) and the largest block, 256. Past the batch the input arrays hold agents
+  // that would be quick ones, which the code must ignore; past its bits, nothing may be
+  // written.
   std::mt19937_64 rng(20261201);
   const int countries = 5, sectors = 3, t = 17;
   const RandomTable r(countries, sectors, rng);
@@ -111,9 +121,11 @@ TEST_CASE("classify_woken gives the clocks' rules for every agent, at every batc
   for (int round = 0; round < 20; ++round)
     for (const std::size_t n : lengths) {
       const std::size_t padded = (n + 7) / 8 * 8 + 8;
-      std::vector<std::uint8_t> status(padded, 0xAB), flags(padded, 0xAB), location(padded, 0xAB), pathway(padded, 0xAB);
-      std::vector<std::int16_t> wake(padded, 0x5A5A);
-      std::vector<std::uint32_t> word0(padded, 0xDEADBEEF), word1(padded, 0xDEADBEEF);
+      std::vector<std::uint8_t> status(padded, static_cast<std::uint8_t>(Status::Regular)), flags(padded, 0),
+          location(padded, 0), pathway(padded, kNone);
+      std::vector<std::int16_t> wake(padded, static_cast<std::int16_t>(t));
+      std::vector<std::uint32_t> word0(padded, 0xFFFFFFFFu), word1(padded, 0);
+      REQUIRE(expected(r, status[0], flags[0], location[0], pathway[0], wake[0], word0[0], word1[0], t).quick);
       for (std::size_t k = 0; k < n; ++k) {
         status[k] = static_cast<std::uint8_t>(rng() % 3 != 0 ? 4 + rng() % 2 : rng() % 7);
         const int sector = static_cast<int>(rng() % sectors);
