@@ -108,7 +108,8 @@ std::size_t compact_busy(const std::uint8_t* __restrict busy, std::size_t n, std
 /// if irregular, with no application pending and no regularisation open where it is; and
 /// employed, or unemployed in a group whose hiring bound was not raised this month. The
 /// agent's month and the pass's filter both ask this; screen() computes a conservative
-/// version of it without branches.
+/// version of it without branches, and WokenTable::build (woken.cpp) the same rule for each of
+/// its rows, but for the pending application, which classify_woken checks.
 bool runs_on_clock(int st, int fl, int p, int l, const std::uint8_t* reg_open, const UnemployedClocks& unemployed,
                    int sectors) {
   const int irregular = st == kIrregular ? 1 : 0;

@@ -27,8 +27,9 @@ struct WokenTable {
   std::vector<std::uint64_t> last_limit;   ///< kind.limit[2]: at or above it, nothing happens
   std::vector<std::uint64_t> hire;         ///< unemployed: UnemployedClocks::hire's limit; employed: 2^32
   /// 1 where such a migrant runs on its clock this month (runs_on_clock in step.cpp, but for
-  /// its own pending pathway, which the caller checks): not irregular where a regularisation
-  /// is open, and employed or in a group whose hiring bound was not raised.
+  /// an irregular migrant's pending application, which classify_woken checks): not irregular
+  /// where a regularisation is open, and employed or in a group whose hiring bound was not
+  /// raised.
   std::vector<std::uint64_t> on_clock;
   /// The row's clock, for a fresh one after the month (queue_wake).
   std::vector<double> any, log_1mp;
