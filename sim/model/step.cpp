@@ -670,10 +670,9 @@ void Model::agent_pass() {
           agents_.flags[i] = static_cast<std::uint8_t>(f ^ (change ? flag::kEmployed : 0));
           const std::int16_t was = agents_.job_since[i];
           agents_.job_since[i] = change ? t : was;
-          const std::size_t labour = layout_.labour_at(l, sector, irregular, 0);
           counts[layout_.hires_at(l, sector)] += change & (1 - emp);
-          counts[labour + static_cast<std::size_t>(emp)] -= change;
-          counts[labour + static_cast<std::size_t>(1 - emp)] += change;
+          counts[layout_.labour_at(l, sector, irregular, emp)] -= change;
+          counts[layout_.labour_at(l, sector, irregular, 1 - emp)] += change;
           // A fresh clock after the change, from word 3 of the Settled block (redraw_clock).
           const std::size_t row = busy_row[j];
           queue_wake(woken.any[row], *woken.wait[row], woken.log_1mp[row], wakes, &agents_.wake[i],
