@@ -596,6 +596,7 @@ void Model::agent_pass() {
     const WokenTable& woken = woken_;
     const std::uint32_t* __restrict ids = agents_.id.data();
     const std::uint8_t* __restrict origin = agents_.origin.data();
+    const std::uint8_t* __restrict destination = agents_.destination.data();
     const std::int16_t* since = agents_.since.data();
     const std::int16_t* job_since = agents_.job_since.data();
     // Blocks handed out as threads come free, in runs that start large (what is left divided
@@ -635,7 +636,9 @@ void Model::agent_pass() {
       }
       // Their ids, gathered in one go (the loads overlap instead of each waiting on memory),
       // with the fields the woken clocks' classification reads, and the first block each
-      // draws this month (kFirstDraw) by the batched Philox.
+      // draws this month (kFirstDraw) by the batched Philox. The fields the screen did not
+      // read are fetched ahead for the agents' months (without destination's, each busy agent
+      // off the quick path waited on it: the 10M loop 4-5% slower, docs/performance.md).
       for (std::size_t j = 0; j < m; ++j) {
         const std::size_t k = busy_index[j], i = first + k;
         busy_id[j] = ids[i];
@@ -646,6 +649,7 @@ void Model::agent_pass() {
         busy_location[j] = location[i];
         busy_purpose[j] = static_cast<std::uint32_t>(kFirstDraw[st[k]]);
         __builtin_prefetch(&origin[i]);
+        __builtin_prefetch(&destination[i]);
         __builtin_prefetch(&since[i]);
         __builtin_prefetch(&job_since[i]);
       }
