@@ -19,6 +19,59 @@ bool ticket_less(const Ticket& a, const Ticket& b) {
 
 }  // namespace
 
+std::vector<std::int64_t> ticket_counts(const std::vector<std::vector<Ticket>>& tickets, int pathways) {
+  std::vector<std::int64_t> count(static_cast<std::size_t>(pathways) * kTicketBytes, 0);
+  for (const auto& part : tickets)
+    for (const Ticket& t : part) ++count[static_cast<std::size_t>(t.pathway) * kTicketBytes + (t.ticket >> 56)];
+  return count;
+}
+
+// Without copying every ticket: the counts find the top byte of a pathway's cut and the cut's
+// rank among the pathway's tickets with that byte (about 1/256 of them, tickets being uniform
+// 64-bit words); only those are copied and partly sorted. The pathway's tickets with a
+// smaller top byte are all smaller, those with a larger one all larger: the same cut as
+// nth_element over all of them, which copying every ticket of the lotteries' pathways and
+// selecting among them took (10M agents, 2 threads: 13-18 ms of the 24 months' tables
+// against 4-5; docs/performance.md, eighteenth session).
+void draw_lotteries(const std::vector<std::vector<Ticket>>& tickets, const std::vector<std::int64_t>& counts,
+                    const std::vector<std::int64_t>& seats, std::vector<LotteryRule>& lottery) {
+  const std::size_t P = seats.size();
+  lottery.assign(P, LotteryRule{});
+  std::vector<int> cut_byte(P, -1);  // -1 (no byte) where there is no lottery
+  std::vector<std::int64_t> cut_rank(P, 0);
+  std::vector<std::vector<Ticket>> near(P);
+  bool any = false;
+  for (std::size_t p = 0; p < P; ++p) {
+    if (seats[p] < 0) {
+      lottery[p].mode = LotteryRule::All;
+    } else if (seats[p] == 0) {
+      lottery[p].mode = LotteryRule::None;
+    } else {
+      const std::int64_t* row = &counts[p * kTicketBytes];
+      std::int64_t rank = seats[p] - 1;  // from 0, below the row's sum
+      int byte = 0;
+      while (rank >= row[byte]) rank -= row[byte++];
+      cut_byte[p] = byte;
+      cut_rank[p] = rank;
+      near[p].reserve(static_cast<std::size_t>(row[byte]));
+      any = true;
+    }
+  }
+  if (!any) return;
+  // One test a ticket, true about once in 256 (testing first whether its pathway has a
+  // lottery, a coin toss to the branch predictor, took 5-5.6 ms of those 24 months).
+  for (const auto& part : tickets)
+    for (const Ticket& t : part)
+      if (static_cast<int>(t.ticket >> 56) == cut_byte[t.pathway]) near[t.pathway].push_back(t);
+  for (std::size_t p = 0; p < P; ++p) {
+    if (seats[p] <= 0) continue;
+    auto& v = near[p];
+    const auto cut = v.begin() + static_cast<std::ptrdiff_t>(cut_rank[p]);
+    std::nth_element(v.begin(), cut, v.end(), ticket_less);
+    lottery[p] = LotteryRule{LotteryRule::Below, cut->ticket, cut->id};
+  }
+}
+
 void build_pathway_tables(const TableInputs& in, MonthTables& out) {
   const Scenario& s = in.scenario;
   const int n = s.n_countries(), O = s.n_origins(), S = s.n_sectors();
@@ -36,15 +89,14 @@ void build_pathway_tables(const TableInputs& in, MonthTables& out) {
   out.pathway_open.assign(P, 0);
   out.take_up.assign(P, Chance{});
   out.presence_before.assign(P, 1 << 30);
-  out.lottery.assign(P, LotteryRule{});
   out.regularisations.assign(n, {});
-  for (const auto& part : in.tickets)
-    for (const Ticket& t : part) ++out.pool[t.pathway];
+  const std::vector<std::int64_t> count = ticket_counts(in.tickets, P);
+  for (int p = 0; p < P; ++p)
+    for (int byte = 0; byte < kTicketBytes; ++byte) out.pool[p] += count[static_cast<std::size_t>(p) * kTicketBytes + byte];
   out.regularisation_open.assign(n, 0);
 
   // This month's quotas, then the lottery: for each capped pathway with more pending
-  // applications than seats, the seats-th smallest (ticket, id) is the cut (nth_element on
-  // that pathway's tickets only; no full sort).
+  // applications than seats, the seats-th smallest (ticket, id) of its tickets is the cut.
   std::vector<std::int64_t> seats(P, -1);  // -1: everyone admitted
   for (int p = 0; p < P; ++p) {
     const Pathway& pw = s.pathways[p];
@@ -63,25 +115,7 @@ void build_pathway_tables(const TableInputs& in, MonthTables& out) {
       if (agents < out.pool[p]) seats[p] = agents;
     }
   }
-  std::vector<std::vector<Ticket>> drawn(P);
-  for (int p = 0; p < P; ++p)
-    if (seats[p] > 0) drawn[p].reserve(static_cast<std::size_t>(out.pool[p]));
-  for (const auto& part : in.tickets)
-    for (const Ticket& t : part)
-      if (seats[t.pathway] > 0) drawn[t.pathway].push_back(t);
-  for (int p = 0; p < P; ++p) {
-    LotteryRule& rule = out.lottery[p];
-    if (seats[p] < 0) {
-      rule.mode = LotteryRule::All;
-    } else if (seats[p] == 0) {
-      rule.mode = LotteryRule::None;
-    } else {
-      auto& v = drawn[p];
-      const auto cut = v.begin() + static_cast<std::ptrdiff_t>(seats[p] - 1);
-      std::nth_element(v.begin(), cut, v.end(), ticket_less);
-      rule = LotteryRule{LotteryRule::Below, cut->ticket, cut->id};
-    }
-  }
+  draw_lotteries(in.tickets, count, seats, out.lottery);
 
   // Best pathway per (destination, origin, sector), for entry from abroad and for people
   // passing through (in-country applications).

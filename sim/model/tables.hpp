@@ -191,6 +191,16 @@ struct ChoiceConstants {
   void build(const Scenario& s);
 };
 
+/// The lottery (pathways.cpp), in two steps that tests call too. First the pending tickets
+/// counted by pathway and by their top byte, [p * kTicketBytes + (ticket >> 56)]; then each
+/// pathway's rule from its seats: everyone admitted where seats[p] < 0, no one where 0, and
+/// otherwise (seats[p] below its tickets) those whose (ticket, id) is at most the seats[p]-th
+/// smallest of its tickets.
+inline constexpr int kTicketBytes = 256;
+std::vector<std::int64_t> ticket_counts(const std::vector<std::vector<Ticket>>& tickets, int pathways);
+void draw_lotteries(const std::vector<std::vector<Ticket>>& tickets, const std::vector<std::int64_t>& counts,
+                    const std::vector<std::int64_t>& seats, std::vector<LotteryRule>& lottery);
+
 void build_labour_tables(const TableInputs& in, MonthTables& out);      // labour.cpp
 void build_pathway_tables(const TableInputs& in, MonthTables& out);     // pathways.cpp
 void build_choice_tables(const TableInputs& in, const ChoiceConstants& k, MonthTables& out);  // choice.cpp
