@@ -30,9 +30,9 @@ std::vector<std::int64_t> ticket_counts(const std::vector<std::vector<Ticket>>& 
 // rank among the pathway's tickets with that byte (about 1/256 of them, tickets being uniform
 // 64-bit words); only those are copied and partly sorted. The pathway's tickets with a
 // smaller top byte are all smaller, those with a larger one all larger: the same cut as
-// nth_element over all of them, which copying every ticket of the lotteries' pathways and
-// selecting among them took (10M agents, 2 threads: 13-18 ms of the 24 months' tables
-// against 4-5; docs/performance.md, eighteenth session).
+// nth_element over all of them. Copying every ticket of the lotteries' pathways and selecting
+// among them made the pathway tables 13-18 ms of a 24-month run at 10M agents (2 threads),
+// against 4-5 now (docs/performance.md, eighteenth session).
 void draw_lotteries(const std::vector<std::vector<Ticket>>& tickets, const std::vector<std::int64_t>& counts,
                     const std::vector<std::int64_t>& seats, std::vector<LotteryRule>& lottery) {
   const std::size_t P = seats.size();
