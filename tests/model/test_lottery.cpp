@@ -16,8 +16,9 @@ namespace {
 
 bool by_ticket(const Ticket& a, const Ticket& b) { return a.ticket != b.ticket ? a.ticket < b.ticket : a.id < b.id; }
 
-/// Checks every seats value 0..count for pathway 0 (pathway 1's tickets mixed in, with a
-/// lottery of its own) against the sorted tickets.
+/// Checks pathway 0's cut for every number of seats a lottery can have (1 to one below its
+/// tickets) against its sorted tickets; pathway 1's tickets are mixed in, with a lottery of
+/// its own (half its tickets), and pathway 2 has no tickets and no lottery.
 void check_all_seats(const std::vector<std::vector<Ticket>>& parts) {
   std::vector<Ticket> mine[2];
   for (const auto& part : parts)
