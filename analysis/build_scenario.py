@@ -564,7 +564,8 @@ MERCOSUR_JOIN = {"ARG": "2010-01", "BRA": "2010-01", "PRY": "2010-01", "URY": "2
 def build_pathways(d, w):
     pol = {r["programme"]: r for r in d["policies"]}
     w("# Pathways (mechanism 4). Each is cited (configs/data/policies.csv or the named law) or marked")
-    w("# ASSUMPTION. take_up (regularisations) and processing months are ASSUMPTIONS.")
+    w("# ASSUMPTION. take_up (regularisations) and processing months are ASSUMPTIONS; a regularisation")
+    w("# has no processing months (admitted applicants become regular in the month of the decision).")
     w("pathways:")
     # Mercosur residence: one pathway per destination and accession month of the origins.
     w("  # Mercosur Residence Agreement (2002; in force 2009-07-28 for ARG BRA PRY URY BOL CHL; Peru")
@@ -635,18 +636,18 @@ def build_pathways(d, w):
     w("  # none is set; take_up (monthly share of the eligible who apply) ASSUMPTION 0.1.")
     r = pol["Temporary Stay Permit (PTP)"]
     w(f"  - {{name: per-ptp, country: PER, kind: regularisation, origins: [VEN], open: {r['start']}, close: {r['end']}, "
-      "presence_before: 2018-11, take_up: 0.1, processing_months: 2}  # entries up to 2018-10-31")
+      "presence_before: 2018-11, take_up: 0.1}  # entries up to 2018-10-31")
     r = pol["Extraordinary regularisation"]
     w(f"  - {{name: chl-regularisation-2018, country: CHL, kind: regularisation, origins: all, open: {r['start']}, close: {r['end']}, "
-      "presence_before: 2018-04, take_up: 0.1, processing_months: 3}  # in Chile by 2018-04-08")
+      "presence_before: 2018-04, take_up: 0.1}  # in Chile by 2018-04-08")
     r = pol["Temporary Protection Statute (ETPV/PPT)"]
     w(f"  - {{name: col-etpv, country: COL, kind: regularisation, origins: [VEN], open: {r['start']}, "
-      "presence_before: 2021-02, take_up: 0.1, processing_months: 3}  # present on 2021-01-31; no end date in policies.csv")
+      "presence_before: 2021-02, take_up: 0.1}  # present on 2021-01-31; no end date in policies.csv")
     w("  # Colombia's Permiso Especial de Permanencia (PEP, Resolucion 5797 of 2017-07; several rounds")
     w("  # to 2020) and the Dominican Republic's Plan Nacional de Regularizacion de Extranjeros")
     w("  # (2014-06 to 2015-06, presence before 2011-10): not in policies.csv (cited, to verify).")
-    w("  - {name: col-pep, country: COL, kind: regularisation, origins: [VEN], open: 2017-08, close: 2020-12, presence_before: 2018-12, take_up: 0.1, processing_months: 1}")
-    w("  - {name: dom-pnre, country: DOM, kind: regularisation, origins: all, open: 2014-06, close: 2015-06, presence_before: 2011-10, take_up: 0.1, processing_months: 6}")
+    w("  - {name: col-pep, country: COL, kind: regularisation, origins: [VEN], open: 2017-08, close: 2020-12, presence_before: 2018-12, take_up: 0.1}")
+    w("  - {name: dom-pnre, country: DOM, kind: regularisation, origins: all, open: 2014-06, close: 2015-06, presence_before: 2011-10, take_up: 0.1}")
     w("")
 
 

@@ -542,6 +542,13 @@ class Builder {
       }
       const bool regularisation = p.kind == PathwayKind::Regularisation;
       if (regularisation) p.applies_from = AppliesFrom::InCountry;
+      // Admitted applicants become regular in the month of the decision (docs/ODD.md 7.7):
+      // a processing time would be silently ignored.
+      if (const Node* n = item.find("processing_months"); n && regularisation) {
+        r_.error(*n, key_path(path, "processing_months"),
+                 "a regularisation has no processing months: admitted applicants become regular in the month of the "
+                 "decision (remove the key)");
+      }
       if (const Node* n = item.find("applies_from")) {
         const std::string q = key_path(path, "applies_from");
         if (auto v = r_.choice(*n, q, {"abroad", "in_country", "both"})) {
@@ -808,7 +815,12 @@ class Builder {
           else if (auto q = r_.integer(value, vp, 0, kBigInt)) v = double(*q);
         } else if (key == "processing_months") {
           e.field = Event::Field::ProcessingMonths;
-          if (auto q = r_.integer(value, vp, 0, 120)) v = double(*q);
+          if (base.index >= 0 && s.pathways[static_cast<std::size_t>(base.index)].kind == PathwayKind::Regularisation) {
+            r_.error(value, vp, "pathway \"" + s.pathways[static_cast<std::size_t>(base.index)].name +
+                                    "\" is a regularisation, which has no processing months");
+          } else if (auto q = r_.integer(value, vp, 0, 120)) {
+            v = double(*q);
+          }
         } else if (key == "months") {
           e.field = Event::Field::Months;
           if (auto q = r_.integer(value, vp, 1, 120)) v = double(*q);

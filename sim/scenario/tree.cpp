@@ -639,20 +639,21 @@ bool wants_removal(const Node& item) {
 }
 
 void merge_lists(Node& base, Node over) {
-  bool keyed = !over.items.empty();
-  for (const auto& item : over.items) keyed = keyed && identity_key(item);
-  if (!keyed) {
-    bool all_maps = !over.items.empty();
-    for (const auto& item : over.items) all_maps = all_maps && item.is_map();
-    if (all_maps && !base.items.empty() && base.items.front().is_map()) {
-      for (auto& item : over.items) base.items.push_back(std::move(item));
-    } else {
-      base = std::move(over);
-    }
+  // Lists of maps merge item by item: an item with an identity key merges into (or, with
+  // `remove: true`, deletes) the base's item of the same identity, and is appended if there is
+  // none; an item without one is appended. Anything else replaces the base's list.
+  bool all_maps = !over.items.empty();
+  for (const auto& item : over.items) all_maps = all_maps && item.is_map();
+  if (!all_maps || (!base.items.empty() && !base.items.front().is_map())) {
+    base = std::move(over);
     return;
   }
   for (auto& item : over.items) {
     const char* key = identity_key(item);
+    if (!key) {
+      base.items.push_back(std::move(item));
+      continue;
+    }
     const std::string id = item.find(key)->scalar;
     auto match = std::find_if(base.items.begin(), base.items.end(), [&](const Node& b) {
       const Node* bid = b.is_map() ? b.find(key) : nullptr;

@@ -242,6 +242,30 @@ origins: [C]
   CHECK(base.find("origins")->items[0].scalar == "C");
 }
 
+TEST_CASE("merge: a list mixing named and unnamed events merges the named ones, appends the others") {
+  Node base = parse_text(R"(
+events:
+  - {date: 2020-01, name: cap, note: base}
+  - {date: 2020-02, note: plain}
+)", "base.yaml");
+  Node over = parse_text(R"(
+events:
+  - {date: 2020-03, name: cap, note: variant}
+  - {date: 2020-04, note: added}
+  - {name: gone, remove: true}
+)", "over.yaml");
+  merge(base, over);
+  const Node* ev = base.find("events");
+  // Before, one unnamed item made the whole list "unkeyed": all three were appended, the
+  // named event twice and the removal as an event of its own.
+  REQUIRE(ev->items.size() == 3);
+  CHECK(ev->items[0].find("name")->scalar == "cap");
+  CHECK(ev->items[0].find("date")->scalar == "2020-03");
+  CHECK(ev->items[0].find("note")->scalar == "variant");
+  CHECK(ev->items[1].find("note")->scalar == "plain");
+  CHECK(ev->items[2].find("note")->scalar == "added");
+}
+
 TEST_CASE("extends: relative paths, errors point at the file that holds the value") {
   TempDir dir;
   std::filesystem::create_directories(dir.path / "variants");
