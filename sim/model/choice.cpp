@@ -8,9 +8,10 @@
 //     + language_weight * [o and d share a language]
 //     + access_weight   * ln(max(access, 1e-6))
 // where prospect is the steady-state employed share of migrants there (labour.cpp) and
-// access = 1 - (1 - a)(1 - q): a is the expected admission of the best open pathway, q the
-// irregular route's feasibility, pass * exp(-risk_weight * death - cost_weight * cost /
-// y_l), y_l = wage[l,s](1 - unemployment[l]). The monthly chance that an aspirant with no
+// access = 1 - (1 - a)(1 - q): a is the expected admission of the best open pathway times
+// exp(-cost_weight * its cost / y_l), q the irregular route's feasibility,
+// pass * exp(-risk_weight * death - cost_weight * cost / y_l), y_l = wage[l,s](1 -
+// unemployment[l]): a pathway's cost and a route's weigh alike. The monthly chance that an aspirant with no
 // pathway departs irregularly is
 //   irregular_rate * q * logistic(income_weight * ln(y_d / y_l) + network_weight * ln(1 + D/1000)),
 // y_d being the expected income at d.
@@ -87,7 +88,12 @@ void MonthTables::compute_group(std::size_t g) {
     if (d != l && d != o) {
       const std::size_t lds_i = (static_cast<std::size_t>(l) * N + d) * sectors + sec;
       const std::size_t od = static_cast<std::size_t>(o) * N + d;
-      const double a = admission_chance[dos(d, o, sec)];
+      const std::size_t cell = dos(d, o, sec);
+      double a = admission_chance[cell];
+      if (a > 0) {
+        const int ci = f.pathway_cost_index[entry_pathway[cell]];
+        if (ci >= 0) a *= f.pathway_afford[(static_cast<std::size_t>(l) * sectors + sec) * f.costs + static_cast<std::size_t>(ci)];
+      }
       const double qd = f.q[lds_i];
       const double acc = a > 0 ? access_power(std::max(1.0 - (1.0 - a) * (1.0 - qd), kAccessFloor), f.access_weight)
                                : f.q_access[lds_i];
@@ -152,6 +158,21 @@ void build_choice_tables(const TableInputs& in, const ChoiceConstants& k, MonthT
   const double log_floor = std::log(kAccessFloor);
   std::vector<double> home_income(N * S);  // exp(log_home), computed once per (l, s)
   for (std::size_t ls = 0; ls < N * S; ++ls) home_income[ls] = std::exp(log_home[ls]);
+  // Pathways' costs against the income at home, once per distinct cost (most share a few).
+  const std::vector<double>& pcost = in.policy.pathway_cost;
+  std::vector<double> distinct;
+  for (double c : pcost)
+    if (c > 0) distinct.push_back(c);
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  std::vector<int> cost_index(pcost.size(), -1);
+  for (std::size_t p = 0; p < pcost.size(); ++p)
+    if (pcost[p] > 0)
+      cost_index[p] = static_cast<int>(std::lower_bound(distinct.begin(), distinct.end(), pcost[p]) - distinct.begin());
+  const std::size_t K = distinct.size();
+  std::vector<double> afford(N * S * K);
+  for (std::size_t ls = 0; ls < N * S; ++ls)
+    for (std::size_t c = 0; c < K; ++c) afford[ls * K + c] = std::exp(-b.cost_weight * distinct[c] / home_income[ls]);
   // Each (l, d, s) on its own: shared among the threads (a pure function of the month).
 #pragma omp parallel for schedule(static)
   for (int l = 0; l < n; ++l)
@@ -183,6 +204,9 @@ void build_choice_tables(const TableInputs& in, const ChoiceConstants& k, MonthT
   f.q = std::move(q);
   f.q_access = std::move(q_access);
   f.gain_inv = std::move(gain_inv);
+  f.pathway_afford = std::move(afford);
+  f.pathway_cost_index = std::move(cost_index);
+  f.costs = K;
   f.constants = &k;
   f.irregular_rate = b.irregular_rate;
   f.access_weight = b.access_weight;

@@ -94,6 +94,12 @@ struct MonthTables {
     std::vector<double> income, income_log_max;       ///< [d * S + s], [s]
     std::vector<double> network, network_inv, network_log_max;  ///< [o * n + d], [o]
     std::vector<double> q, q_access, gain_inv;        ///< [(l * n + d) * S + s]
+    /// A pathway's cost against the income at home: exp(-cost_weight x cost / y[l,s]), for
+    /// each of the month's distinct positive costs, [(l * S + s) * costs + k]; a pathway's k
+    /// in `pathway_cost_index` (-1 for no cost: a factor of 1).
+    std::vector<double> pathway_afford;
+    std::vector<int> pathway_cost_index;
+    std::size_t costs = 0;
     const struct ChoiceConstants* constants = nullptr;
     double irregular_rate = 0, access_weight = 0;
   } factors;

@@ -124,7 +124,7 @@ struct Behaviour {
   double language_weight = 0.5;    ///< choice: bonus for a common language
   double access_weight = 1.0;      ///< choice: weight of log probability of getting there
   double risk_weight = 20.0;       ///< irregular route: weight of the probability of death
-  double cost_weight = 0.1;        ///< irregular route: weight of cost in months of home wage
+  double cost_weight = 0.1;        ///< route and pathway: weight of cost in months of home wage
   double irregular_rate = 0.15;    ///< per month: departures of aspirants with no pathway
   int give_up_months = 12;         ///< months an aspirant keeps trying
   double irregular_match = 0.6;    ///< job matching of irregular relative to regular seekers

@@ -75,6 +75,37 @@ TEST_CASE("mechanism 3: with only the income term, destinations are chosen in pr
   CHECK(within_sd(c / n, p, std::sqrt(p * (1 - p) / n)));
 }
 
+TEST_CASE("mechanism 3: a pathway's cost lowers the choice of its destination by exp(-cost_weight x cost / home income)") {
+  // Only the access term: both destinations have an uncapped pathway (a = 1), no routes. The
+  // income at home is AAA's monthly wage, 6000 / 12, times 1 - 0.1 unemployment: 450 in both
+  // sectors; a cost of 4500 at CCC gives it exp(-0.1 x 4500 / 450) = exp(-1) of BBB's weight
+  // until an event makes the pathway free at 2020-07 (t = 6).
+  Run r(base_yaml(12) + quiet_behaviour(
+            "move_rate: 5.0e-5, gain_weight: 0, crisis_weight: 0, unemployment_weight: 0, income_weight: 0, "
+            "network_weight: 0, distance_weight: 0, language_weight: 0, access_weight: 1, cost_weight: 0.1") +
+        R"(pathways:
+  - {name: to-b, country: BBB, kind: free_movement, origins: [AAA]}
+  - {name: to-c, country: CCC, kind: free_movement, origins: [AAA], cost: 4500}
+events:
+  - {date: 2020-07, pathway: to-c, set: {cost: 0}}
+)");
+  const auto& L = r.L();
+  double b = 0, c = 0, b2 = 0, c2 = 0;
+  for (int t = 0; t < 6; ++t) {
+    b += double(r.at(t, L.applications + 0));
+    c += double(r.at(t, L.applications + 1));
+  }
+  for (int t = 6; t < 12; ++t) {
+    b2 += double(r.at(t, L.applications + 0));
+    c2 += double(r.at(t, L.applications + 1));
+  }
+  REQUIRE(b + c > 1000);
+  REQUIRE(b2 + c2 > 1000);
+  const double p = std::exp(-1.0) / (1.0 + std::exp(-1.0));
+  CHECK(within_sd(c / (b + c), p, std::sqrt(p * (1 - p) / (b + c))));
+  CHECK(within_sd(c2 / (b2 + c2), 0.5, std::sqrt(0.25 / (b2 + c2))));
+}
+
 TEST_CASE("mechanism 3: a larger diaspora attracts more movers") {
   const std::string common = quiet_behaviour(
       "move_rate: 5.0e-5, gain_weight: 0, income_weight: 0, network_weight: 1, distance_weight: 0, "
