@@ -101,6 +101,13 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header, c
   }
 }
 
+bool is_checkpoint_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[sizeof kMagic] = {};
+  in.read(head, sizeof head);
+  return in.gcount() == static_cast<std::streamsize>(sizeof head) && std::memcmp(head, kMagic, sizeof kMagic) == 0;
+}
+
 CheckpointHeader read_checkpoint(const std::string& path, std::vector<char>* rest) {
   auto bad = [&](const std::string& why) -> InputError {
     return InputError({path + ": cannot resume from this checkpoint: " + why});

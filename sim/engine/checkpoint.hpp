@@ -42,6 +42,9 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header, c
 /// checkpoint of this migsim version.
 CheckpointHeader read_checkpoint(const std::string& path, std::vector<char>* rest);
 
+/// Whether `path` is a file that starts as a migsim checkpoint does (its first 8 bytes).
+bool is_checkpoint_file(const std::string& path);
+
 /// Restores the recorder (may be null: ranks other than 0 record nothing) and the model
 /// from what read_checkpoint() returned. Throws InputError when they do not fit.
 void restore_checkpoint(const std::string& path, const std::vector<char>& rest, Model& model, Recorder* recorder);

@@ -244,6 +244,8 @@ std::vector<Difference> run_compare(const std::string& base_path, const std::str
   if (!same_places) problems.push_back(policy_path + ": its countries, regions or sectors differ from the base's; a comparison needs the same ones");
   if (!problems.empty()) throw InputError(problems);
   output::check_output_path(opt.output, opt.force);
+  output::check_not_an_input(opt.output, base.files);
+  output::check_not_an_input(opt.output, policy.files);
 
   std::string bname = base.name, pname = policy.name;
   if (bname == pname) {

@@ -43,6 +43,31 @@ std::string checkpoint_path(const RunOptions& opt) {
   return opt.checkpoint.empty() ? opt.output + ".ckpt" : opt.checkpoint;
 }
 
+namespace {
+
+/// The checkpoint's path must not be the output or an input, and whatever is already there
+/// is this run's to replace only if it is the checkpoint being resumed, or another run's
+/// checkpoint with --force: a checkpoint is written over, and removed when the run ends.
+void check_checkpoint_path(const std::string& ckpt, const RunOptions& opt, const Scenario& s) {
+  const std::string flag = opt.checkpoint.empty() ? "the checkpoint " + ckpt + " (the output's name + .ckpt)"
+                                                  : "--checkpoint " + ckpt;
+  if (output::same_file(ckpt, opt.output)) throw InputError({flag + ": the checkpoint and the output must be different files"});
+  for (const auto& f : s.files)
+    if (output::same_file(ckpt, f)) throw InputError({flag + ": is the scenario file " + f});
+  std::error_code ec;
+  if (!std::filesystem::exists(ckpt, ec)) return;
+  if (!opt.resume.empty() && output::same_file(ckpt, opt.resume)) return;
+  if (!is_checkpoint_file(ckpt)) {
+    throw InputError({flag + ": a file that is not a migsim checkpoint is there; choose another path"});
+  }
+  if (!opt.force) {
+    throw InputError({flag + ": another run's checkpoint is there; resume it with --resume " + ckpt +
+                      ", or pass --force to replace it"});
+  }
+}
+
+}  // namespace
+
 RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
@@ -52,6 +77,8 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   }
   if (opt.checkpoint_every < 0) throw InputError({"--checkpoint-every: expected a positive number of months"});
   output::check_output_path(opt.output, opt.force);
+  output::check_not_an_input(opt.output, s.files);
+  if (!opt.resume.empty()) output::check_not_an_input(opt.output, {opt.resume});
   if (opt.threads > 0) omp_set_num_threads(opt.threads);
   const int months = opt.months ? *opt.months : s.months();
   Comm& comm = opt.comm ? *opt.comm : serial_comm();
@@ -61,6 +88,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   // too: its folder, and its temporary file's name, five characters longer than the output's
   // by default. It may exist (a resumed run's own).
   output::check_output_path(ckpt, true);
+  check_checkpoint_path(ckpt, opt, s);
   const bool checkpointing = opt.checkpoint_every > 0 || !opt.checkpoint.empty() || !opt.resume.empty();
   // Refuse a run the machine cannot hold before allocating anything for it.
   std::string mem_source;
@@ -165,9 +193,11 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
                            ")");
     }
   }
-  if (writer && checkpointing) {
+  // The run is complete: nothing to resume. Only a checkpoint this run wrote, or the one it
+  // resumed from, is removed (check_checkpoint_path made sure nothing else is at the path).
+  if (writer && (sum.checkpoints > 0 || (!opt.resume.empty() && output::same_file(ckpt, opt.resume)))) {
     std::error_code ec;
-    std::filesystem::remove(ckpt, ec);  // the run is complete: nothing to resume
+    std::filesystem::remove(ckpt, ec);
   }
   const auto t1 = clock::now();
   sum.months = months;

@@ -46,6 +46,8 @@ SweepSummary run_sweep(const Experiment& e, const SweepOptions& opt) {
                       std::to_string(*opt.member)});
   }
   output::check_output_path(opt.output, opt.force);
+  output::check_not_an_input(opt.output, {e.file});
+  output::check_not_an_input(opt.output, e.base->files);
   const int months = e.months ? *e.months : e.base->months();
 
   // Each design point's scenario, shared by its replicates.
@@ -110,10 +112,7 @@ void merge_files(const std::vector<std::string>& inputs, const std::string& outp
       files.push_back(in);
     }
   }
-  for (const auto& f : files) {
-    std::error_code ec;
-    if (fs::equivalent(f, output, ec)) throw InputError({output + ": the output is also one of the inputs"});
-  }
+  output::check_not_an_input(output, files);
   output::check_output_path(output, force);
   EnsembleInfo info;
   info.threads = omp_get_max_threads();

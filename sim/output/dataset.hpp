@@ -69,6 +69,13 @@ std::string temp_name(const std::filesystem::path& final_path);
 /// overwrite), not a folder, its folder exists and is writable. Throws InputError.
 void check_output_path(const std::string& path, bool overwrite);
 
+/// Whether two paths name the same file: the same inode if both exist, else the same
+/// normalised absolute path.
+bool same_file(const std::string& a, const std::string& b);
+
+/// Refuses (InputError) an output that is one of the run's input files, even with --force.
+void check_not_an_input(const std::string& output, const std::vector<std::string>& inputs);
+
 /// Reads every dimension, variable and global attribute of a file written by
 /// write_netcdf() (used by `migsim merge` and tests). Throws RuntimeFailure naming the file
 /// when it cannot be read.

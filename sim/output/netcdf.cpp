@@ -330,6 +330,23 @@ std::string temp_name(const std::filesystem::path& final_path) {
 
 void keep_hdf5_from_cleaning_up_at_exit() { H5dont_atexit(); }
 
+bool same_file(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  const fs::path ca = fs::weakly_canonical(a, ec);
+  if (ec) return false;
+  const fs::path cb = fs::weakly_canonical(b, ec);
+  return !ec && ca == cb;
+}
+
+void check_not_an_input(const std::string& output, const std::vector<std::string>& inputs) {
+  for (const auto& in : inputs)
+    if (same_file(output, in)) {
+      throw InputError({output + ": the output is also one of the inputs (" + in + "); choose another name"});
+    }
+}
+
 void check_output_path(const std::string& path, bool overwrite) {
   namespace fs = std::filesystem;
   std::error_code ec;

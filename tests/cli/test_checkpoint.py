@@ -136,3 +136,32 @@ def test_damaged_and_mismatched_checkpoints_are_refused(tmp_path):
     assert "its run goes to 180 months, not 13" in p.stderr
     assert not (tmp_path / "x.h5").exists()
     assert migsim("run", check=2).stderr.count("SCENARIO") >= 1
+
+
+def test_a_checkpoint_path_never_takes_a_file_that_is_not_the_runs_own(tmp_path):
+    """The checkpoint is written over and removed when the run ends: it must not be the output,
+    the scenario, an unrelated file, or another run's checkpoint (without --force); a run that
+    wrote no checkpoint removes nothing."""
+    scen = tmp_path / "s.yaml"
+    scen.write_text(f"extends: {EXAMPLE}\nend: 2010-06\n")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me\n")
+    p = migsim("run", scen, "-o", tmp_path / "a.h5", "--checkpoint", notes, check=2)
+    assert "a file that is not a migsim checkpoint is there" in p.stderr
+    p = migsim("run", scen, "-o", tmp_path / "a.h5", "--checkpoint", scen, check=2)
+    assert "is the scenario file" in p.stderr
+    p = migsim("run", scen, "-o", tmp_path / "z.h5", "--checkpoint", tmp_path / "z.h5", "--force", check=2)
+    assert "the checkpoint and the output must be different files" in p.stderr
+    p = migsim("run", scen, "-o", scen, "--force", check=2)
+    assert "the output is also one of the inputs" in p.stderr
+    assert notes.read_text() == "keep me\n" and scen.exists()
+    assert not (tmp_path / "a.h5").exists() and not (tmp_path / "z.h5").exists()
+    # Another run's checkpoint at this run's default checkpoint path: kept unless --force.
+    ckpt = checkpoint_of(tmp_path)  # tmp_path / "c.h5.ckpt", the checkpoint of c.h5's run
+    before = ckpt.read_bytes()
+    p = migsim("run", scen, "-o", tmp_path / "c.h5", "--checkpoint-every", 2, check=2)
+    assert "another run's checkpoint is there" in p.stderr and ckpt.read_bytes() == before
+    # An explicit --checkpoint that this run never writes (no signal, no periodic saves) is
+    # not removed at the end when it is another run's, with --force.
+    migsim("run", scen, "-o", tmp_path / "d.h5", "--checkpoint", ckpt, "--force", check=0)
+    assert (tmp_path / "d.h5").exists() and ckpt.read_bytes() == before
