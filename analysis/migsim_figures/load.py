@@ -27,7 +27,7 @@ REP = "rep"
 MAX_GROUPS = 8
 
 #: Coordinates along `member` that describe a member but are not varied parameters.
-_MEMBER_BOOKKEEPING = {"member", "seed", "replicate", "member_ok"}
+_MEMBER_BOOKKEEPING = {"member", "seed", "replicate", "member_ok", "member_error"}
 
 
 class FileError(Exception):
@@ -201,7 +201,7 @@ def _check_readable(path: str) -> None:
 def open_source(path: str) -> Source:
     """Open FILE with xarray (engine h5netcdf) and split it into experiments."""
     if not os.path.exists(path):
-        raise FileError(f"{path}: no such file (run migsim first, or pass FILE=...)")
+        raise FileError(f"{path}: no such file (run migsim first, or give the path of an output it wrote)")
     _check_readable(path)
     try:
         ds = xr.open_dataset(path, engine="h5netcdf")
@@ -215,7 +215,9 @@ def open_source(path: str) -> Source:
 
     if "member" in ds.dims:
         ok = _ok_mask(ds, ("member",))
-        params = [c for c in ds.coords if ds[c].dims == ("member",) and c not in _MEMBER_BOOKKEEPING]
+        # The varied parameters: every variable along member alone but the bookkeeping
+        # (`migsim sweep` writes them as data variables, named by their key paths).
+        params = [c for c in ds.variables if ds[c].dims == ("member",) and c not in _MEMBER_BOOKKEEPING]
         groups: dict[tuple, list[int]] = {}
         for m in range(ds.sizes["member"]):
             key = tuple(ds[p].values[m].item() for p in params)

@@ -112,13 +112,16 @@ def make_ensemble(runs_by_value: dict[float, list[xr.Dataset]], out: str, failed
         val.append(SWEEP_VALUES[0])
         ok.append(0)
     ens = _stack(members, "member")
-    ens = ens.assign_coords({
-        "member": np.arange(len(members), dtype=np.int32),
-        "seed": ("member", np.array(seed, dtype=np.uint64)),
-        "replicate": ("member", np.array(rep, dtype=np.int32)),
-        SWEEP_KEY: ("member", np.array(val, dtype=float)),
-    })
+    # As `migsim sweep` writes them: seed, replicate, the varied parameter, member_ok and
+    # member_error are variables along member, not coordinates (xarray reads them as data
+    # variables; an earlier stand-in made them coordinates, which hid a grouping bug).
+    ens = ens.assign_coords({"member": np.arange(len(members), dtype=np.int32)})
+    ens["seed"] = ("member", np.array(seed, dtype=np.uint64))
+    ens["replicate"] = ("member", np.array(rep, dtype=np.int32))
+    ens[SWEEP_KEY] = ("member", np.array(val, dtype=float))
+    ens[SWEEP_KEY].attrs["long_name"] = f"scenario parameter {SWEEP_KEY} (varied by the experiment)"
     ens["member_ok"] = ("member", np.array(ok, dtype=np.int8))
+    ens["member_error"] = ("member", np.array(["" if k else "failed" for k in ok], dtype=object))
     ens.to_netcdf(out, engine="h5netcdf")
     return out
 

@@ -29,8 +29,14 @@ def test_figures_and_brief_from_sweep_and_compare(tmp_path):
     assert xr.open_dataset(ens, engine="h5netcdf").sizes["member"] == 4
     assert list(xr.open_dataset(cmp_, engine="h5netcdf")["scenario"].values) == ["corridor", "corridor-labour-pathways"]
     quiet = dict(log=lambda *_: None)
-    written = make_figures(open_source(str(ens)), str(tmp_path / "fig-ens"), **quiet)
+    # One group per value of the varied parameter, two replicates each (all four members in
+    # one band was a bug: the parameter is a variable along member, not a coordinate).
+    src = open_source(str(ens))
+    assert [(e.label, len(e.selectors)) for e in src.experiments] == [
+        ("behaviour.move_rate = 1e-05", 2), ("behaviour.move_rate = 4e-05", 2)]
+    written = make_figures(src, str(tmp_path / "fig-ens"), **quiet)
     assert sum(w.endswith(".png") for w in written) >= 7
+    assert any("difference" in w and w.endswith(".png") for w in written)
     written = make_figures(open_source(str(cmp_)), str(tmp_path / "fig-cmp"), **quiet)
     assert any("difference" in w and w.endswith(".png") for w in written)
     pdf = tmp_path / "brief.pdf"
