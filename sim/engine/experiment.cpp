@@ -109,7 +109,8 @@ std::string set_key_path(Node& root, const std::string& path, const Node& value)
       if (!next->is_sequence()) return where + " is not a list, so [" + *seg.select + "] cannot choose an item";
       Node* item = nullptr;
       if (all_digits(*seg.select)) {
-        const auto index = std::stoull(*seg.select);
+        // More than 18 digits is past the end of any list (and past what stoull takes).
+        const auto index = seg.select->size() > 18 ? std::numeric_limits<std::size_t>::max() : std::stoull(*seg.select);
         if (index >= next->items.size()) {
           return where + " has " + std::to_string(next->items.size()) + " items; [" + *seg.select + "] is past the end";
         }
@@ -343,6 +344,12 @@ class ExperimentReader {
     }
     for (const auto& q : e_.parameters) {
       if (q.path == key) r_.error(value, path, "the parameter is listed twice");
+    }
+    if (key == "seed") {
+      r_.error(value, path,
+               "the seed cannot be a parameter: each member's seed comes from the experiment's seed and its "
+               "replicate (set `seed:` and `replicates:` at the top of the experiment)");
+      return;
     }
     if (e_.design == Design::LatinHypercube) {
       if (!r_.map(value, path, {"min", "max", "scale", "integer"})) return;
