@@ -106,6 +106,8 @@ FIXED_BEHAVIOUR = [
     ("return_irregular_factor", 1.5, "irregular migrants return 1.5x as often (assumption)"),
     ("return_crisis_weight", 2.0, "returns fall by exp(-2 x crisis at origin) (assumption)"),
     ("onward_rate", 0.0005, "per month: settled migrants who start to consider moving on (assumption)"),
+    ("onward_unemployed_factor", 2.0, "onward moves double after long unemployment, as returns do (assumption)"),
+    ("onward_irregular_factor", 1.5, "irregular migrants move on 1.5x as often, as they return (assumption)"),
     ("give_up_months", 12, "aspirants keep trying for a year (assumption)"),
     ("job_separation_rate", 0.02, "per month (assumption: ~2 % monthly separations)"),
     ("long_unemployment_months", 6, "(assumption)"),
@@ -543,7 +545,7 @@ def irregular_share(de, o):
 def hazard(b, irr, deport, onward):
     h = b["natural_mortality"] + b["return_rate"] * (1 + (b["return_irregular_factor"] - 1) * irr) + deport * irr
     if onward:
-        h += b["onward_rate"]
+        h += b["onward_rate"] * (1 + (b["onward_irregular_factor"] - 1) * irr)
     return h
 
 

@@ -3,8 +3,10 @@
 // exits the process.
 #include <CLI/CLI.hpp>
 
+#include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <iostream>
@@ -27,6 +29,36 @@
 #include "scenario/scenario.hpp"
 
 namespace {
+
+/// A seed given on the command line: a decimal integer 0..2^64-1, as the scenario's `seed:`
+/// key takes (CLI11 alone wrapped -1 to 2^64-1 and read 0x10 as 16).
+std::uint64_t parse_seed(const std::string& text, const char* flag) {
+  std::uint64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v, 10);
+  if (text.empty() || ec != std::errc() || ptr != end) {
+    throw migsim::InputError({std::string(flag) + ": expected an integer between 0 and 18446744073709551615, got \"" +
+                              text + "\""});
+  }
+  return v;
+}
+
+/// OMP_NUM_THREADS, when set and no --threads overrides it, must be a thread count the
+/// options would take (1..4096): libgomp crashed trying to start 100000 threads, and a huge
+/// count made the memory check blame the scenario.
+void check_omp_num_threads(bool threads_given) {
+  const char* env = std::getenv("OMP_NUM_THREADS");
+  if (threads_given || !env) return;
+  const std::string text(env);
+  const std::string first = text.substr(0, text.find(','));  // a list sets nested levels
+  int v = 0;
+  const char* end = first.data() + first.size();
+  const auto [ptr, ec] = std::from_chars(first.data(), end, v, 10);
+  if (first.empty() || ec != std::errc() || ptr != end || v < 1 || v > 4096) {
+    throw migsim::InputError({"OMP_NUM_THREADS: expected a number of threads between 1 and 4096, got \"" + text +
+                              "\" (unset it, or pass --threads)"});
+  }
+}
 
 using namespace migsim;
 
@@ -195,7 +227,7 @@ int main(int argc, char** argv) {
 
   std::string scenario_path;
   RunOptions opt;
-  std::uint64_t seed = 0;
+  std::string seed;
   auto* run = app.add_subcommand("run", "run a scenario and write its output");
   run->add_option("scenario", scenario_path, "scenario file (YAML); optional with --resume");
   run->add_option("-o,--output", opt.output, "output file (default: SCENARIO's name with .h5, here)");
@@ -245,7 +277,7 @@ int main(int argc, char** argv) {
 
   std::string compare_base, compare_policy;
   CompareOptions cmp_opt;
-  std::uint64_t cmp_seed = 0;
+  std::string cmp_seed;
   auto* compare = app.add_subcommand("compare", "run a base and a policy scenario with common random numbers and "
                                                 "print their main differences with intervals");
   compare->add_option("base", compare_base, "base scenario (YAML)")->required();
@@ -275,10 +307,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\nrun `migsim --help` (or `migsim COMMAND --help`) for the options\n", e.what());
     return kExitInput;
   }
-  if (*seed_opt) opt.seed = seed;
   opt.command = joined_args(argc, argv);
 
   try {
+    if (*seed_opt) opt.seed = parse_seed(seed, "--seed");
+    if (*cmp_seed_opt) cmp_opt.seed = parse_seed(cmp_seed, "--seed");
+    if (*run) check_omp_num_threads(opt.threads > 0);
+    if (*sweep) check_omp_num_threads(sweep_opt.threads > 0);
+    if (*compare) check_omp_num_threads(cmp_opt.threads > 0);
     if (many_ranks && !*run) {
       throw InputError({"only `migsim run` uses MPI ranks; run the members of a sweep as a job array "
                         "(docs/hpc.md) or as one process"});
@@ -291,7 +327,6 @@ int main(int argc, char** argv) {
       return command_sweep(experiment_path, sweep_opt, sweep_list, sweep_count);
     }
     if (*compare) {
-      if (*cmp_seed_opt) cmp_opt.seed = cmp_seed;
       cmp_opt.command = opt.command;
       return command_compare(compare_base, compare_policy, cmp_opt);
     }

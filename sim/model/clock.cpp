@@ -27,13 +27,16 @@ void ClockBounds::build(const Scenario& s) {
     for (int irr = 0; irr < 2; ++irr) {
       // The exit hazard of an employed migrant (exits.cpp) with its crisis factor at most 1.
       const double ret = b.return_rate * (irr ? b.return_irregular_factor : 1.0);
-      const double x = std::min(1.0, b.natural_mortality + (irr ? deport[l] : 0.0) + ret + b.onward_rate);
+      const double onward = b.onward_rate * (irr ? b.onward_irregular_factor : 1.0);
+      const double x = std::min(1.0, b.natural_mortality + (irr ? deport[l] : 0.0) + ret + onward);
       const double q = 1.0 - (1.0 - separation) * (1.0 - x);
       const std::size_t i = at(l, irr);
       exit[i] = x;
-      // Unemployed: return at up to return_unemployed_factor times the rate (long unemployed).
+      // Unemployed: return and onward moves at up to their long-unemployment factors times
+      // the rates.
       const double ret_u = ret * std::max(1.0, b.return_unemployed_factor);
-      exit_unemployed[i] = std::min(1.0, b.natural_mortality + (irr ? deport[l] : 0.0) + ret_u + b.onward_rate);
+      const double onward_u = onward * std::max(1.0, b.onward_unemployed_factor);
+      exit_unemployed[i] = std::min(1.0, b.natural_mortality + (irr ? deport[l] : 0.0) + ret_u + onward_u);
       any[i] = q;
       if (q > 0) kind[i] = Exclusive<3>::from({separation * (1 - x) / q, (1 - separation) * x / q, separation * x / q});
       wait.emplace_back(q > 0 && q < 1 ? q : 0.5);  // q outside (0, 1) is handled in next_wake

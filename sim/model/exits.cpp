@@ -3,7 +3,8 @@
 // natural death; deportation (irregular only, at the host's deportation rate); return home,
 // at return_rate x return_unemployed_factor (if long unemployed) x return_irregular_factor
 // (if irregular) x exp(-return_crisis_weight x crisis at origin); onward move, at
-// onward_rate (not for the rest of the world's migrants). For employed migrants on event
+// onward_rate x onward_unemployed_factor (if long unemployed) x onward_irregular_factor (if
+// irregular) (not for the rest of the world's migrants). For employed migrants on event
 // clocks (clock.hpp) the same hazards, divided by the clock's bound; likewise for the
 // unemployed's clocks.
 #include <cmath>
@@ -31,8 +32,11 @@ void build_exit_tables(const TableInputs& in, MonthTables& out) {
           const double ret = b.return_rate * (long_unemployed ? b.return_unemployed_factor : 1.0) *
                              (irregular ? b.return_irregular_factor : 1.0) * crisis_factor[o];
           const std::size_t i = ((static_cast<std::size_t>(l) * O + o) * 2 + irregular) * 2 + long_unemployed;
+          const double onward = o < n ? b.onward_rate * (long_unemployed ? b.onward_unemployed_factor : 1.0) *
+                                            (irregular ? b.onward_irregular_factor : 1.0)
+                                      : 0.0;
           const std::array<double, 4> p = {b.natural_mortality, irregular ? in.policy.deportation_rate[l] : 0.0, ret,
-                                           o < n ? b.onward_rate : 0.0};
+                                           onward};
           out.exits[i] = Exclusive<4>::from(p);
           const double ubound = in.clock.exit_unemployed[in.clock.at(l, irregular)];
           std::array<double, 4> uscaled{};

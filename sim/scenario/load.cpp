@@ -121,11 +121,25 @@ const std::vector<std::string> kBehaviourKeys = {
     "access_weight",   "risk_weight",        "cost_weight",     "irregular_rate",
     "give_up_months",  "irregular_match",    "job_separation_rate", "long_unemployment_months",
     "return_rate",     "return_unemployed_factor", "return_irregular_factor",
-    "return_crisis_weight", "onward_rate",   "natural_mortality", "transit_stay"};
+    "return_crisis_weight", "onward_rate",   "onward_unemployed_factor", "onward_irregular_factor",
+    "natural_mortality", "transit_stay"};
 
 class Builder {
  public:
   explicit Builder(Diagnostics& d) : diag_(d), r_(d) {}
+
+  /// `remove: true` deletes an item of the base when a file extends another (scenario::merge
+  /// consumes it); one left in the merged tree was written in a file that extends nothing.
+  void check_no_removals(const Node& root) {
+    for (const auto& [key, list] : root.entries) {
+      if (!list.is_sequence()) continue;
+      for (std::size_t i = 0; i < list.items.size(); ++i)
+        if (const Node* r = list.items[i].is_map() ? list.items[i].find("remove") : nullptr) {
+          r_.error(*r, key_path(index_path(key, i), "remove"),
+                   "only a file that extends another (`extends:`) can remove an item of its base");
+        }
+    }
+  }
 
   Scenario build(const Node& root) {
     Scenario s;
@@ -134,6 +148,7 @@ class Builder {
       return s;
     }
     if (!r_.map(root, "", kTopKeys)) return s;
+    check_no_removals(root);
     read_header(root, s);
     read_sectors(root, s);
     read_countries(root, s);
@@ -713,6 +728,8 @@ class Builder {
     num("return_irregular_factor", x.return_irregular_factor, 0, 1000);
     num("return_crisis_weight", x.return_crisis_weight, 0, 100);
     prob("onward_rate", x.onward_rate);
+    num("onward_unemployed_factor", x.onward_unemployed_factor, 0, 1000);
+    num("onward_irregular_factor", x.onward_irregular_factor, 0, 1000);
     prob("natural_mortality", x.natural_mortality);
     prob("transit_stay", x.transit_stay);
   }
@@ -720,6 +737,7 @@ class Builder {
   void read_events(const Node& root, Scenario& s) {
     const Node* list = root.find("events");
     if (!list || !r_.sequence(*list, "events")) return;
+    std::vector<std::pair<const Node*, std::string>> event_value;  // each event's value node and key path
     for (std::size_t i = 0; i < list->items.size(); ++i) {
       const Node& item = list->items[i];
       const std::string path = index_path("events", i);
@@ -848,10 +866,40 @@ class Builder {
         if (v && ok) {
           e.value = *v;
           s.events.push_back(e);
+          event_value.emplace_back(&value, vp);
         }
       }
     }
+    check_route_events(s, event_value);
     std::stable_sort(s.events.begin(), s.events.end(), [](const Event& a, const Event& b) { return a.date < b.date; });
+  }
+
+  /// A route's mortality + interception may not pass 1 after any event, applied as the model
+  /// applies them (by month, then in file order), as `routes:` checks it for the start.
+  void check_route_events(const Scenario& s, const std::vector<std::pair<const Node*, std::string>>& where) {
+    std::vector<std::size_t> order(s.events.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return s.events[a].date < s.events[b].date; });
+    std::vector<double> mortality, interception;
+    for (const auto& r : s.routes) {
+      mortality.push_back(r.mortality);
+      interception.push_back(r.interception);
+    }
+    for (std::size_t k : order) {
+      const Event& e = s.events[k];
+      if (e.target != Event::Target::Route || e.index < 0) continue;
+      const auto i = static_cast<std::size_t>(e.index);
+      if (e.field == Event::Field::Mortality) mortality[i] = e.value;
+      else if (e.field == Event::Field::Interception) interception[i] = e.value;
+      else continue;
+      if (mortality[i] + interception[i] > 1.0) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "mortality + interception of route %s would be above 1 from %s (%g + %g)",
+                      s.routes[i].label.c_str(), e.date.str().c_str(), mortality[i], interception[i]);
+        r_.error(*where[k].first, where[k].second, buf);
+      }
+    }
   }
 
   void read_distances(const Node& root, Scenario& s) {
@@ -876,6 +924,7 @@ class Builder {
       if (d) r_.error(*d, "distances", "expected a map {\"AAA-BBB\": km}, got " + d->describe());
       return;
     }
+    std::vector<std::pair<int, int>> seen;
     for (const auto& [label, value] : d->entries) {
       const std::string p = key_path("distances", label);
       const auto dash = label.find('-');
@@ -885,6 +934,12 @@ class Builder {
         r_.error(value, p, "expected two different country codes of the scenario joined by '-'");
         continue;
       }
+      const std::pair<int, int> pair{std::min(a, b), std::max(a, b)};
+      if (std::find(seen.begin(), seen.end(), pair) != seen.end()) {
+        r_.error(value, p, "the pair " + label + " is listed twice (in either order)");
+        continue;
+      }
+      seen.push_back(pair);
       if (auto km = r_.number(value, p, 1e-3, 50000)) s.distance_km[a][b] = s.distance_km[b][a] = *km;
     }
   }

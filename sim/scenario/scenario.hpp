@@ -135,6 +135,8 @@ struct Behaviour {
   double return_irregular_factor = 1.5;
   double return_crisis_weight = 2.0;  ///< returns fall by exp(-w * crisis at origin)
   double onward_rate = 0.0005;        ///< per month
+  double onward_unemployed_factor = 1.0;  ///< onward moves after long unemployment: multiplier
+  double onward_irregular_factor = 1.0;   ///< onward moves of irregular migrants: multiplier
   double natural_mortality = 0.0005;  ///< per month
   double transit_stay = 0.2;  ///< chance to stay and apply where a transit country offers a pathway
 };

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "scenario/diagnostics.hpp"
 
 namespace migsim::scenario {
 
@@ -633,12 +634,32 @@ const char* identity_key(const Node& item) {
   return nullptr;
 }
 
-bool wants_removal(const Node& item) {
+/// Whether `item` asks to be removed: its `remove` key, spelt as the loader's booleans are
+/// (true/True/TRUE/yes/on, false/...). Any other value is an error.
+bool wants_removal(const Node& item, const std::string& path) {
   const Node* r = item.find("remove");
-  return r && r->is_scalar() && (r->scalar == "true" || r->scalar == "yes");
+  if (!r) return false;
+  if (r->is_scalar() && !r->quoted) {
+    const std::string& v = r->scalar;
+    if (v == "true" || v == "True" || v == "TRUE" || v == "yes" || v == "on") return true;
+    if (v == "false" || v == "False" || v == "FALSE" || v == "no" || v == "off") return false;
+  }
+  throw InputError({r->source.str() + ": " + path + ".remove: expected true or false, got " + r->describe()});
 }
 
-void merge_lists(Node& base, Node over) {
+/// Two identities are the same item: equal text, or for a route edge the same two countries
+/// in either order ("COL-PAN" is "PAN-COL", as the loader reads edges).
+bool same_identity(const char* key, const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  if (std::strcmp(key, "edge") != 0) return false;
+  const auto da = a.find('-'), db = b.find('-');
+  return da != std::string::npos && db != std::string::npos && a.substr(0, da) == b.substr(db + 1) &&
+         a.substr(da + 1) == b.substr(0, db);
+}
+
+void merge_at(Node& base, Node over, const std::string& path);
+
+void merge_lists(Node& base, Node over, const std::string& path) {
   // Lists of maps merge item by item: an item with an identity key merges into (or, with
   // `remove: true`, deletes) the base's item of the same identity, and is appended if there is
   // none; an item without one is appended. Anything else replaces the base's list.
@@ -648,36 +669,58 @@ void merge_lists(Node& base, Node over) {
     base = std::move(over);
     return;
   }
-  for (auto& item : over.items) {
+  // Items match the base's own items only, not those this list appends: an identity listed
+  // twice in one file stays twice, for the loader to report.
+  std::size_t from_base = base.items.size();
+  for (std::size_t k = 0; k < over.items.size(); ++k) {
+    Node& item = over.items[k];
+    const std::string item_path = path + "[" + std::to_string(k) + "]";
     const char* key = identity_key(item);
     if (!key) {
+      if (item.find("remove")) {
+        throw InputError({item.find("remove")->source.str() + ": " + item_path +
+                          ".remove: an item is removed by its identity (code, name or edge), which this one lacks"});
+      }
       base.items.push_back(std::move(item));
       continue;
     }
     const std::string id = item.find(key)->scalar;
-    auto match = std::find_if(base.items.begin(), base.items.end(), [&](const Node& b) {
+    const auto base_end = base.items.begin() + static_cast<std::ptrdiff_t>(from_base);
+    auto match = std::find_if(base.items.begin(), base_end, [&](const Node& b) {
       const Node* bid = b.is_map() ? b.find(key) : nullptr;
-      return bid && bid->is_scalar() && bid->scalar == id;
+      return bid && bid->is_scalar() && same_identity(key, bid->scalar, id);
     });
-    if (wants_removal(item)) {
-      if (match != base.items.end()) base.items.erase(match);
+    const bool removal = wants_removal(item, item_path);
+    // The `remove` key is the merge's, not the scenario's: it never reaches the loader.
+    item.entries.erase(std::remove_if(item.entries.begin(), item.entries.end(),
+                                      [](const auto& e) { return e.first == "remove"; }),
+                       item.entries.end());
+    if (removal) {
+      if (match == base_end) {
+        std::vector<std::string> ids;
+        for (const auto& b : base.items)
+          if (const Node* bid = b.is_map() ? b.find(key) : nullptr; bid && bid->is_scalar()) ids.push_back(bid->scalar);
+        const std::string near = nearest(id, ids);
+        throw InputError({item.find(key)->source.str() + ": " + item_path + "." + key + ": nothing named \"" + id +
+                          "\" in the base's " + path + " to remove" + (near.empty() ? "" : "; did you mean \"" + near + "\"?")});
+      }
+      base.items.erase(match);
+      --from_base;
       continue;
     }
-    if (match == base.items.end()) {
+    if (match == base_end) {
       base.items.push_back(std::move(item));
     } else {
-      merge(*match, std::move(item));
+      merge_at(*match, std::move(item), item_path);
     }
   }
 }
 
-}  // namespace
-
-void merge(Node& base, Node over) {
+void merge_at(Node& base, Node over, const std::string& path) {
   if (base.is_map() && over.is_map()) {
     for (auto& [key, value] : over.entries) {
       if (Node* existing = base.find(key)) {
-        merge(*existing, std::move(value));
+        merge_at(*existing, std::move(value), path.empty() ? key : path + "." + key);
       } else {
         base.entries.emplace_back(key, std::move(value));
       }
@@ -689,11 +732,15 @@ void merge(Node& base, Node over) {
     return;
   }
   if (base.is_sequence() && over.is_sequence()) {
-    merge_lists(base, std::move(over));
+    merge_lists(base, std::move(over), path);
     return;
   }
   base = std::move(over);
 }
+
+}  // namespace
+
+void merge(Node& base, Node over) { merge_at(base, std::move(over), ""); }
 
 namespace {
 

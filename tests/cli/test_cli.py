@@ -127,6 +127,30 @@ def test_months_option_range(tmp_path):
     assert not (tmp_path / "m.h5").exists()
 
 
+def test_seed_option_takes_only_what_the_seed_key_takes(tmp_path):
+    # CLI11 alone read -1 as 2^64-1 and 0x10 as 16 (run and compare).
+    for bad in ("-1", "0x10", "18446744073709551616", "1.5", ""):
+        p = migsim("run", EXAMPLE, "-o", tmp_path / "s.h5", "--seed", bad, check=2)
+        assert f'--seed: expected an integer between 0 and 18446744073709551615, got "{bad}"' in p.stderr
+        p = migsim("compare", EXAMPLE, EXAMPLE, "-o", tmp_path / "c.h5", "--seed", bad, check=2)
+        assert "--seed: expected an integer" in p.stderr
+    assert not (tmp_path / "s.h5").exists() and not (tmp_path / "c.h5").exists()
+
+
+def test_omp_num_threads_is_checked_unless_threads_is_given(tmp_path):
+    # libgomp crashed trying to start 100000 threads (SIGSEGV), and a huge count made the
+    # memory check blame people_per_agent.
+    env = dict(os.environ)
+    for bad in ("100000", "0", "abc", "99999999999"):
+        env["OMP_NUM_THREADS"] = bad
+        p = migsim("run", EXAMPLE, "-o", tmp_path / "t.h5", "--months", 2, check=2, env=env)
+        assert f'OMP_NUM_THREADS: expected a number of threads between 1 and 4096, got "{bad}"' in p.stderr
+    env["OMP_NUM_THREADS"] = "100000"
+    migsim("run", EXAMPLE, "-o", tmp_path / "t.h5", "--months", 2, "--threads", 2, "--quiet", check=0, env=env)
+    env["OMP_NUM_THREADS"] = "2,1"  # a list sets nested levels: the first is the threads
+    migsim("run", EXAMPLE, "-o", tmp_path / "u.h5", "--months", 2, "--quiet", check=0, env=env)
+
+
 def test_progress_lines_when_not_a_terminal(tmp_path):
     p = migsim("run", EXAMPLE, "-o", tmp_path / "p.h5", check=0)
     lines = [l for l in p.stderr.splitlines() if l.startswith("progress: month")]

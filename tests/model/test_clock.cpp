@@ -31,6 +31,19 @@ TEST_CASE("clock bounds cover every hazard of the run, events included") {
   CHECK(c.exit[c.at(AAA, 1)] == doctest::Approx(0.011));
 }
 
+TEST_CASE("clock bounds cover the onward factors: irregular status, and long unemployment on the unemployed's clocks") {
+  const Scenario s = load(base_yaml(12) + quiet_behaviour("job_separation_rate: 0.02, natural_mortality: 0.001, "
+                                                          "return_rate: 0.003, return_irregular_factor: 1, "
+                                                          "return_unemployed_factor: 1, onward_rate: 0.004, "
+                                                          "onward_irregular_factor: 3, onward_unemployed_factor: 2"));
+  ClockBounds c;
+  c.build(s);
+  CHECK(c.exit[c.at(BBB, 0)] == doctest::Approx(0.001 + 0.003 + 0.004));
+  CHECK(c.exit[c.at(BBB, 1)] == doctest::Approx(0.001 + 0.003 + 0.012));
+  CHECK(c.exit_unemployed[c.at(BBB, 0)] == doctest::Approx(0.001 + 0.003 + 0.008));
+  CHECK(c.exit_unemployed[c.at(BBB, 1)] == doctest::Approx(0.001 + 0.003 + 0.024));
+}
+
 TEST_CASE("clock waiting times are geometric with the class's probability") {
   const Scenario s = load(base_yaml(2) + quiet_behaviour("job_separation_rate: 0.05"));
   ClockBounds c;

@@ -335,6 +335,33 @@ initial_irregular_share: {BBB: 0.5}
   check_rate(double(r.at(0, L.onward + BBB)), n, 0.03);
 }
 
+TEST_CASE("mechanism 8: onward moves rise with long unemployment and irregular status by their factors") {
+  // No hiring in BBB and no job losses, so each initial migrant keeps its state for the month;
+  // with long_unemployment_months 1 every initial unemployed one is long unemployed (present
+  // since before the start). Onward: 0.03 x 4 if long unemployed x 2 if irregular.
+  Run r(with(base_yaml(1), "vacancies: {farm: 1000, office: 1000}}", "vacancies: {farm: 0, office: 0}}") +
+        quiet_behaviour("onward_rate: 0.03, onward_unemployed_factor: 4, onward_irregular_factor: 2, "
+                        "long_unemployment_months: 1") +
+        R"(initial_stock: {BBB: {AAA: 100000}}
+initial_irregular_share: {BBB: 0.5}
+)");
+  const auto& L = r.L();
+  Model fresh(*r.scenario, 7);
+  double mean = 0, var = 0, unemployed = 0;
+  for (int irr = 0; irr < 2; ++irr)
+    for (int emp = 0; emp < 2; ++emp) {
+      double n = 0;
+      for (int sector = 0; sector < 2; ++sector) n += double(fresh.counts()[L.labour_at(BBB, sector, irr, emp)]);
+      const double p = 0.03 * (emp ? 1.0 : 4.0) * (irr ? 2.0 : 1.0);
+      mean += n * p;
+      var += n * p * (1 - p);
+      if (!emp) unemployed += n;
+    }
+  REQUIRE(unemployed > 2000);  // BBB's 5 % unemployment
+  // Without the factors the mean would be 3,000; with them about 6,550.
+  CHECK(within_sd(double(r.at(0, L.onward + BBB)), mean, std::sqrt(var)));
+}
+
 TEST_CASE("aspirants with no way to go give up after give_up_months") {
   Run r(base_yaml(8) + quiet_behaviour("move_rate: 1.0e-5, give_up_months: 3"));
   const auto& L = r.L();

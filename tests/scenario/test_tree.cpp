@@ -252,18 +252,54 @@ events:
 events:
   - {date: 2020-03, name: cap, note: variant}
   - {date: 2020-04, note: added}
-  - {name: gone, remove: true}
 )", "over.yaml");
   merge(base, over);
   const Node* ev = base.find("events");
-  // Before, one unnamed item made the whole list "unkeyed": all three were appended, the
-  // named event twice and the removal as an event of its own.
+  // Before, one unnamed item made the whole list "unkeyed": both were appended, the named
+  // event twice.
   REQUIRE(ev->items.size() == 3);
   CHECK(ev->items[0].find("name")->scalar == "cap");
   CHECK(ev->items[0].find("date")->scalar == "2020-03");
   CHECK(ev->items[0].find("note")->scalar == "variant");
   CHECK(ev->items[1].find("note")->scalar == "plain");
   CHECK(ev->items[2].find("note")->scalar == "added");
+}
+
+TEST_CASE("merge: remove must name an item of the base and be a boolean; a route matches in either order") {
+  const auto base_text = R"(
+pathways:
+  - {name: p1, quota: 10}
+routes:
+  - {edge: AAA-BBB, mortality: 0.1}
+)";
+  auto merged = [&](const char* over_text) {
+    Node base = parse_text(base_text, "base.yaml");
+    merge(base, parse_text(over_text, "over.yaml"));
+    return base;
+  };
+  // A route named the other way round is the same edge: merged, and removed.
+  Node m = merged("routes:\n  - {edge: BBB-AAA, mortality: 0.2}\n");
+  REQUIRE(m.find("routes")->items.size() == 1);
+  CHECK(m.find("routes")->items[0].find("mortality")->scalar == "0.2");
+  CHECK(merged("routes:\n  - {edge: BBB-AAA, remove: true}\n").find("routes")->items.empty());
+  // remove: false merges, and the key does not reach the loader.
+  m = merged("pathways:\n  - {name: p1, quota: 20, remove: false}\n");
+  CHECK(m.find("pathways")->items[0].find("quota")->scalar == "20");
+  CHECK_FALSE(m.find("pathways")->items[0].find("remove"));
+  auto error_of = [&](const char* over_text) -> std::string {
+    try {
+      merged(over_text);
+    } catch (const InputError& e) {
+      return e.problems().front();
+    }
+    return "";
+  };
+  CHECK(error_of("pathways:\n  - {name: p2, remove: true}\n") ==
+        "over.yaml:2:12: pathways[0].name: nothing named \"p2\" in the base's pathways to remove; did you mean \"p1\"?");
+  CHECK(error_of("pathways:\n  - {name: p1, remove: maybe}\n") ==
+        "over.yaml:2:24: pathways[0].remove: expected true or false, got \"maybe\"");
+  CHECK(error_of("pathways:\n  - {name: p1, remove: \"true\"}\n").find("expected true or false") != std::string::npos);
+  CHECK(merged("pathways:\n  - {name: p1, remove: True}\n").find("pathways")->items.empty());
 }
 
 TEST_CASE("extends: relative paths, errors point at the file that holds the value") {
