@@ -85,6 +85,10 @@ int command_run(const std::string& scenario_path, RunOptions opt, bool seed_give
   std::optional<Scenario> loaded;
   if (!opt.resume.empty()) {
     // The run's settings come from the checkpoint unless given again.
+    std::error_code ec;
+    if (std::filesystem::is_directory(opt.resume, ec)) {
+      throw InputError({opt.resume + ": cannot resume from this checkpoint: it is a folder, not a file"});
+    }
     const CheckpointHeader h = read_checkpoint(opt.resume, nullptr);
     loaded.emplace(scenario_path.empty() ? checkpoint_scenario(h, opt.resume) : load_scenario(scenario_path));
     if (opt.output.empty()) opt.output = h.output;
@@ -230,7 +234,7 @@ int main(int argc, char** argv) {
   std::string seed;
   auto* run = app.add_subcommand("run", "run a scenario and write its output");
   run->add_option("scenario", scenario_path, "scenario file (YAML); optional with --resume");
-  run->add_option("-o,--output", opt.output, "output file (default: SCENARIO's name with .h5, here)");
+  auto* run_out = run->add_option("-o,--output", opt.output, "output file (default: SCENARIO's name with .h5, here)");
   auto* seed_opt = run->add_option("--seed", seed, "random seed (overrides the scenario's)");
   run->add_option("--threads", opt.threads, "OpenMP threads (default: all cores, or OMP_NUM_THREADS)")
       ->check(CLI::Range(1, 4096));
@@ -239,7 +243,7 @@ int main(int argc, char** argv) {
   run->add_flag("--quiet", opt.quiet, "print nothing but errors");
   auto* every_opt = run->add_option("--checkpoint-every", opt.checkpoint_every,
                                     "write a checkpoint every N months (SIGTERM/SIGINT then also write one and stop)")
-                        ->check(CLI::PositiveNumber);
+                        ->check(CLI::Range(1, 12000));
   run->add_option("--checkpoint", opt.checkpoint,
                   "checkpoint file (default: OUTPUT.ckpt); SIGTERM/SIGINT write it and stop; SIGUSR1 always does");
   run->add_option("--resume", opt.resume, "continue the run saved in this checkpoint");
@@ -253,7 +257,7 @@ int main(int argc, char** argv) {
   auto* sweep = app.add_subcommand("sweep", "run every member of an experiment into one ensemble file "
                                             "(or one member into its own file)");
   sweep->add_option("experiment", experiment_path, "experiment file (YAML, docs/experiments.md)")->required();
-  sweep->add_option("-o,--output", sweep_opt.output,
+  auto* sweep_out = sweep->add_option("-o,--output", sweep_opt.output,
                     "output file (default: EXPERIMENT's name with .h5, here; with --member NAME-member-K.h5)");
   sweep->add_option("--member", sweep_opt.member, "run only member K (0-based) into its own file, for job arrays")
       ->check(CLI::NonNegativeNumber);
@@ -284,9 +288,9 @@ int main(int argc, char** argv) {
   compare->add_option("policy", compare_policy, "policy scenario (YAML)")->required();
   compare->add_option("--replicates", cmp_opt.replicates, "replicates of each scenario (default 10)")
       ->check(CLI::Range(1, 100000));
-  compare->add_option("-o,--output", cmp_opt.output, "output file (default: POLICY-vs-BASE.h5, here)");
+  auto* cmp_out = compare->add_option("-o,--output", cmp_opt.output, "output file (default: POLICY-vs-BASE.h5, here)");
   auto* cmp_seed_opt = compare->add_option("--seed", cmp_seed, "base seed (default: the base scenario's)");
-  compare->add_option("--months", cmp_opt.months, "run only the first N months")->check(CLI::PositiveNumber);
+  compare->add_option("--months", cmp_opt.months, "run only the first N months")->check(CLI::Range(1, 12000));
   compare->add_option("--threads", cmp_opt.threads, "threads in all (default: all cores, or OMP_NUM_THREADS)")
       ->check(CLI::Range(1, 4096));
   compare->add_option("--parallel", cmp_opt.parallel, "runs at once (default: as many as threads)")
@@ -310,6 +314,9 @@ int main(int argc, char** argv) {
   opt.command = joined_args(argc, argv);
 
   try {
+    // -o "" would silently mean the default name.
+    for (const auto* o : {run_out, sweep_out, cmp_out})
+      if (o->count() > 0 && o->as<std::string>().empty()) throw InputError({"-o: the output path is empty"});
     if (*seed_opt) opt.seed = parse_seed(seed, "--seed");
     if (*cmp_seed_opt) cmp_opt.seed = parse_seed(cmp_seed, "--seed");
     if (*run) check_omp_num_threads(opt.threads > 0);

@@ -779,6 +779,9 @@ Node load_chain(const std::filesystem::path& path, std::vector<std::string>& fil
   if (!std::filesystem::exists(base_path, ec)) {
     throw InputError({ext.source.str() + ": extends: no such file \"" + base_path.string() + "\""});
   }
+  if (std::filesystem::is_directory(base_path, ec)) {
+    throw InputError({ext.source.str() + ": extends: \"" + base_path.string() + "\" is a folder, not a scenario file"});
+  }
   stack.push_back(canonical);
   {
     auto base_canonical = std::filesystem::weakly_canonical(base_path, ec);

@@ -151,6 +151,20 @@ def test_omp_num_threads_is_checked_unless_threads_is_given(tmp_path):
     migsim("run", EXAMPLE, "-o", tmp_path / "u.h5", "--months", 2, "--quiet", check=0, env=env)
 
 
+def test_small_option_and_path_mistakes_get_clear_messages(tmp_path):
+    p = migsim("run", EXAMPLE, "-o", "", check=2)
+    assert "error: -o: the output path is empty" in p.stderr  # it silently meant the default name
+    p = migsim("run", EXAMPLE, "-o", tmp_path / "e.h5", "--checkpoint-every", 0, check=2)
+    assert "--checkpoint-every: Value 0 not in range 1 to 12000" in p.stderr  # was a 300-digit bound
+    (tmp_path / "folder").mkdir()
+    p = migsim("run", "--resume", tmp_path / "folder", check=2)
+    assert "cannot resume from this checkpoint: it is a folder, not a file" in p.stderr
+    ext = tmp_path / "ext.yaml"
+    ext.write_text("extends: folder\n")
+    p = migsim("validate", ext, check=2)
+    assert f'{ext}:1:10: extends: "{tmp_path / "folder"}" is a folder, not a scenario file' in p.stderr
+
+
 def test_progress_lines_when_not_a_terminal(tmp_path):
     p = migsim("run", EXAMPLE, "-o", tmp_path / "p.h5", check=0)
     lines = [l for l in p.stderr.splitlines() if l.startswith("progress: month")]
