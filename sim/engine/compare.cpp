@@ -208,16 +208,19 @@ std::string format_differences(const std::vector<Difference>& rows, const std::s
                 policy.c_str(), base.c_str(), n, n == 1 ? "" : "s",
                 n > 1 ? " (95% interval of the mean difference)" : " (no interval with one replicate)");
   out += line;
-  std::snprintf(line, sizeof line, "%-40s %16s %16s %14s  %-31s %8s\n", "indicator (persons)", base.substr(0, 16).c_str(),
-                policy.substr(0, 16).c_str(), "difference", "95% interval", "change");
+  // The two scenarios' columns are as wide as their names (16 at least, 64 at most).
+  const std::string bname = base.substr(0, 64), pname = policy.substr(0, 64);
+  const int bw = std::max(16, static_cast<int>(bname.size())), pw = std::max(16, static_cast<int>(pname.size()));
+  std::snprintf(line, sizeof line, "%-40s %*s %*s %14s  %-31s %8s\n", "indicator (persons)", bw, bname.c_str(), pw,
+                pname.c_str(), "difference", "95% interval", "change");
   out += line;
   for (const auto& r : rows) {
     const std::string interval =
         r.n > 1 ? "[" + signed_count(r.low) + ", " + signed_count(r.high) + "]" : std::string("-");
     char change[32] = "-";
     if (r.base_mean != 0) std::snprintf(change, sizeof change, "%+.1f%%", 100.0 * r.mean / r.base_mean);
-    std::snprintf(line, sizeof line, "%-40s %16s %16s %14s  %-31s %8s%s\n", r.indicator.c_str(),
-                  format_count(std::llround(r.base_mean)).c_str(), format_count(std::llround(r.policy_mean)).c_str(),
+    std::snprintf(line, sizeof line, "%-40s %*s %*s %14s  %-31s %8s%s\n", r.indicator.c_str(), bw,
+                  format_count(std::llround(r.base_mean)).c_str(), pw, format_count(std::llround(r.policy_mean)).c_str(),
                   signed_count(r.mean).c_str(), interval.c_str(), change,
                   r.n > 1 && (r.low > 0 || r.high < 0) ? "  *" : "");
     out += line;

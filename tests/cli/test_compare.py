@@ -44,6 +44,18 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero(tmp_path):
     assert list(ds.scenario.values) == ["base", "policy"]
 
 
+def test_long_scenario_names_are_not_cut_in_the_table(tmp_path):
+    """The table's columns widen for names longer than 16 characters (they were cut to 16)."""
+    pol = tmp_path / "long.yaml"
+    pol.write_text(f"extends: {EXAMPLE}\nname: a-rather-long-policy-name-2030\n")
+    p = migsim("compare", EXAMPLE, pol, "--replicates", 2, "--months", 6, "-o", tmp_path / "l.h5", "--quiet", check=0)
+    header, first = p.stdout.splitlines()[1:3]
+    assert header.split()[-5:] == ["a-rather-long-policy-name-2030", "difference", "95%", "interval", "change"]
+    # The numbers sit under their headers: each right-aligned column ends where its name ends.
+    end = header.index("a-rather-long-policy-name-2030") + len("a-rather-long-policy-name-2030")
+    assert first[:end].rstrip() == first[:end] and first[end] == " "
+
+
 def test_compare_input_errors(tmp_path):
     short = tmp_path / "short.yaml"
     short.write_text(f"extends: {EXAMPLE}\nend: 2012-12\n")
