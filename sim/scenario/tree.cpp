@@ -551,6 +551,13 @@ Node parse_text(const std::string& text, const std::string& name, const ParseLim
     throw InputError({Source{file, line, column}.str() +
                       ": the file contains NUL bytes: it is not a YAML text file (UTF-16 or binary?)"});
   }
+  // Line ends of CR alone (classic Mac OS): the YAML reader sees one long line, and reported
+  // an empty file or a syntax error at its end.
+  if (const std::size_t cr = text.find('\r'); cr != std::string::npos && text.find('\n') == std::string::npos &&
+                                                cr + 1 < text.size()) {
+    throw InputError({Source{file, 1, static_cast<int>(cr + 1)}.str() +
+                      ": the file's lines end with CR alone (old Mac OS style); save it with LF (or CRLF) line ends"});
+  }
   if (const std::size_t bad = invalid_utf8(text); bad != std::string::npos) {
     const auto [line, column] = line_column(text, bad);
     char byte[8];
