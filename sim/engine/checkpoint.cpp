@@ -1,5 +1,6 @@
 #include "engine/checkpoint.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,8 +18,10 @@ namespace {
 constexpr char kMagic[8] = {'M', 'I', 'G', 'S', 'I', 'M', 'C', 'K'};
 constexpr std::uint32_t kFormat = 2;  // 2: the unemployed's hiring bounds
 
-std::uint64_t fnv1a(const char* p, std::size_t n) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
+constexpr std::uint64_t kFnvStart = 0xcbf29ce484222325ull;
+
+/// FNV-1a over n more bytes, from the hash `h` of the bytes before them.
+std::uint64_t fnv1a(const char* p, std::size_t n, std::uint64_t h = kFnvStart) {
   for (std::size_t i = 0; i < n; ++i) {
     h ^= static_cast<unsigned char>(p[i]);
     h *= 0x100000001b3ull;
@@ -71,20 +74,35 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header, c
     w.put<std::uint64_t>(rec.float_series().size());
     for (const auto& v : rec.float_series()) w.put_vector(v);
   }
-  model.save_state(w);  // collective
+  AgentRecords agents;
+  model.save_state(w, agents);  // collective
   if (model.comm().rank() != 0) return;
 
   namespace fs = std::filesystem;
   const fs::path final_path(path);
   const std::string tmp = output::temp_name(final_path);  // checked with the output's path by run_scenario
   {
+    // The file: magic, format, the payload's size, the payload (the state in `w`, then the
+    // agents' records in id order, streamed from `agents` a block at a time rather than
+    // copied into `w` first: at 33M agents that copy was 530 MB more memory, zeroed and
+    // touched a first time), and FNV-1a of the payload.
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    const auto size = static_cast<std::uint64_t>(w.bytes.size());
-    const std::uint64_t sum = fnv1a(w.bytes.data(), w.bytes.size());
+    const auto size = static_cast<std::uint64_t>(w.bytes.size() + agents.size() * agents.record_bytes);
+    std::uint64_t sum = fnv1a(w.bytes.data(), w.bytes.size());
     out.write(kMagic, sizeof kMagic);
     out.write(reinterpret_cast<const char*>(&kFormat), sizeof kFormat);
     out.write(reinterpret_cast<const char*>(&size), sizeof size);
     out.write(w.bytes.data(), static_cast<std::streamsize>(w.bytes.size()));
+    std::vector<char> block;
+    constexpr std::size_t kRecordsPerBlock = 1 << 16;
+    for (std::size_t k = 0; k < agents.size() && out; k += kRecordsPerBlock) {
+      const std::size_t m = std::min(kRecordsPerBlock, agents.size() - k);
+      block.resize(m * agents.record_bytes);
+      for (std::size_t j = 0; j < m; ++j)
+        std::memcpy(block.data() + j * agents.record_bytes, agents.record(k + j), agents.record_bytes);
+      sum = fnv1a(block.data(), block.size(), sum);
+      out.write(block.data(), static_cast<std::streamsize>(block.size()));
+    }
     out.write(reinterpret_cast<const char*>(&sum), sizeof sum);
     out.flush();
     if (!out) {

@@ -51,7 +51,7 @@ void sort_by_id(std::vector<std::pair<std::uint32_t, std::uint32_t>>& v) {
 
 }  // namespace
 
-void Model::save_state(ByteWriter& w) const {
+void Model::save_state(ByteWriter& w, AgentRecords& agents) const {
   // Every rank sends its live agents; rank 0 orders them by id and writes.
   constexpr auto kExited = static_cast<std::uint8_t>(Status::Exited);
   std::size_t live_here = 0;
@@ -60,7 +60,9 @@ void Model::save_state(ByteWriter& w) const {
   for (std::size_t i = 0, k = 0; i < agents_.size(); ++i)
     if (agents_.status[i] != kExited) put_agent(mine.data() + kAgentBytes * k++, agents_, i);
   std::vector<char> all;
-  comm_->gather_bytes(mine, all);
+  if (comm_->size() == 1) all.swap(mine);  // one rank: nothing to gather, no copy
+  else comm_->gather_bytes(mine, all);
+  mine = {};
   if (comm_->rank() != 0) return;
 
   w.put<std::int32_t>(t_);
@@ -98,11 +100,10 @@ void Model::save_state(ByteWriter& w) const {
     order[k] = {agent_id(all.data() + k * kAgentBytes), static_cast<std::uint32_t>(k)};
   sort_by_id(order);
   w.put<std::uint64_t>(n);
-  const auto at = w.bytes.size();
-  w.bytes.resize(at + n * kAgentBytes);
-  for (std::size_t k = 0; k < n; ++k)
-    std::memcpy(w.bytes.data() + at + k * kAgentBytes, all.data() + std::size_t{order[k].second} * kAgentBytes,
-                kAgentBytes);
+  // The n records follow, in id order: the writer appends them from here.
+  agents.record_bytes = kAgentBytes;
+  agents.bytes = std::move(all);
+  agents.by_id = std::move(order);
 }
 
 void Model::load_state(ByteReader& r) {

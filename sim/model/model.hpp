@@ -27,6 +27,7 @@ namespace migsim {
 
 class ByteWriter;
 class ByteReader;
+struct AgentRecords;
 
 /// What one month produced (for the output), besides the state counts.
 struct MonthResult {
@@ -68,10 +69,11 @@ class Model {
 
   /// Checkpoints (checkpoint.cpp). save_state() writes the state after months_done()
   /// months (collective under MPI: every rank calls it, rank 0 gets the bytes); it does not
-  /// depend on threads, ranks or slot order. load_state() restores it, keeping this rank's
-  /// share of the agents; it throws CheckpointError when the bytes are damaged or do not fit
-  /// the scenario and seed.
-  void save_state(ByteWriter& out) const;
+  /// depend on threads, ranks or slot order. The live agents' records, which end the state,
+  /// go to `agents` (in id order there), for the writer to append. load_state() restores it,
+  /// keeping this rank's share of the agents; it throws CheckpointError when the bytes are
+  /// damaged or do not fit the scenario and seed.
+  void save_state(ByteWriter& out, AgentRecords& agents) const;
   void load_state(ByteReader& in);
 
  private:
