@@ -60,9 +60,7 @@ void Model::save_state(ByteWriter& w, AgentRecords& agents) const {
   for (std::size_t i = 0, k = 0; i < agents_.size(); ++i)
     if (agents_.status[i] != kExited) put_agent(mine.data() + kAgentBytes * k++, agents_, i);
   std::vector<char> all;
-  if (comm_->size() == 1) all.swap(mine);  // one rank: nothing to gather, no copy
-  else comm_->gather_bytes(mine, all);
-  mine = {};
+  comm_->gather_bytes(std::move(mine), all);
   if (comm_->rank() != 0) return;
 
   w.put<std::int32_t>(t_);

@@ -57,7 +57,7 @@ class MpiComm : public Comm {
     parts.assign(1, std::move(all));
   }
 
-  void gather_bytes(const std::vector<char>& mine, std::vector<char>& out) override {
+  void gather_bytes(std::vector<char> mine, std::vector<char>& out) override {
     const int n = as_int(mine.size(), "checkpoint part");
     std::vector<int> bytes(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
     check(MPI_Gather(&n, 1, MPI_INT, bytes.data(), 1, MPI_INT, 0, MPI_COMM_WORLD), "Gather of sizes");

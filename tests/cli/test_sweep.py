@@ -160,3 +160,19 @@ def test_experiment_errors_exit_2_with_file_and_line(tmp_path):
     p = migsim("sweep", exp, "-o", tmp_path / "x.h5", check=2)
     assert "already exists" in p.stderr
     assert not list(tmp_path.glob(".x.h5*"))
+
+
+def test_sweep_and_compare_never_write_over_their_inputs(tmp_path):
+    """Even with --force, -o may not name the experiment or a scenario file it reads."""
+    exp = small_experiment(tmp_path)
+    exp_text = exp.read_text()
+    p = migsim("sweep", exp, "-o", exp, "--force", check=2)
+    assert "the output is also one of the inputs" in p.stderr and exp.read_text() == exp_text
+    scen = tmp_path / "base.yaml"
+    scen.write_text(f"extends: {EXAMPLE}\n")
+    p = migsim("compare", scen, EXAMPLE, "-o", scen, "--force", check=2)
+    assert "the output is also one of the inputs" in p.stderr and scen.read_text() == f"extends: {EXAMPLE}\n"
+    pol = tmp_path / "policy.yaml"
+    pol.write_text(f"extends: {scen}\n")  # its chain holds base.yaml too
+    p = migsim("compare", EXAMPLE, pol, "-o", scen, "--force", check=2)
+    assert "the output is also one of the inputs" in p.stderr and scen.read_text() == f"extends: {EXAMPLE}\n"
