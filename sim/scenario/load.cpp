@@ -96,6 +96,8 @@ constexpr std::int64_t kBigInt = std::numeric_limits<std::int64_t>::max();
 // (GDP per capita, costs) at most 1e9 $. Larger values are typos or unit mistakes.
 constexpr double kMaxPersons = 1e13;
 constexpr double kMaxFlow = 1e10;
+// A quota is a number of persons a month: held to the same bound as flows.
+constexpr std::int64_t kMaxQuota = static_cast<std::int64_t>(kMaxFlow);
 constexpr double kMaxMoney = 1e9;
 
 const std::vector<std::string> kTopKeys = {
@@ -147,7 +149,13 @@ class Builder {
       r_.error(root, "", "the file is empty (or holds only comments): a scenario is a map of keys, see docs/scenario.md");
       return s;
     }
-    if (!r_.map(root, "", kTopKeys)) return s;
+    if (!r_.map(root, "", kTopKeys, {"extends"})) return s;
+    // A misspelt `extends` (reported above with the correction) leaves the file without its
+    // base: the required keys it lacks would follow from that one mistake, so stop here.
+    for (const auto& [key, value] : root.entries)
+      if (key != "extends" && scenario::nearest(key, {"extends"}) == "extends" &&
+          std::find(kTopKeys.begin(), kTopKeys.end(), key) == kTopKeys.end())
+        return s;
     check_no_removals(root);
     read_header(root, s);
     read_sectors(root, s);
@@ -538,7 +546,7 @@ class Builder {
       }
       if (const Node* n = item.find("quota")) {
         if (!(n->is_scalar() && n->scalar == "none")) {
-          if (auto v = r_.integer(*n, key_path(path, "quota"), 0, kBigInt)) p.quota = *v;
+          if (auto v = r_.integer(*n, key_path(path, "quota"), 0, kMaxQuota)) p.quota = *v;
         }
       }
       optional(item, "processing_months", path, p.processing_months,
@@ -830,7 +838,7 @@ class Builder {
         } else if (key == "quota") {
           e.field = Event::Field::Quota;
           if (value.is_scalar() && value.scalar == "none") v = -1.0;
-          else if (auto q = r_.integer(value, vp, 0, kBigInt)) v = double(*q);
+          else if (auto q = r_.integer(value, vp, 0, kMaxQuota)) v = double(*q);
         } else if (key == "processing_months") {
           e.field = Event::Field::ProcessingMonths;
           if (base.index >= 0 && s.pathways[static_cast<std::size_t>(base.index)].kind == PathwayKind::Regularisation) {

@@ -59,7 +59,8 @@ std::optional<double> parse_number(const std::string& text, bool* not_finite) {
 
 }  // namespace
 
-bool Reader::map(const Node& node, const std::string& path, const std::vector<std::string>& known) {
+bool Reader::map(const Node& node, const std::string& path, const std::vector<std::string>& known,
+                 const std::vector<std::string>& also_known) {
   if (!node.is_map()) {
     diag_.error(node.source, path, "expected a map of keys, got " + node.describe());
     return false;
@@ -69,7 +70,9 @@ bool Reader::map(const Node& node, const std::string& path, const std::vector<st
     for (const auto& k : known) ok = ok || k == key;
     if (ok) continue;
     std::string msg = "unknown key";
-    const std::string near = nearest(key, known);
+    std::vector<std::string> candidates = known;
+    candidates.insert(candidates.end(), also_known.begin(), also_known.end());
+    const std::string near = nearest(key, candidates);
     if (!near.empty()) msg += "; did you mean \"" + near + "\"?";
     else {
       msg += "; expected one of:";
@@ -130,7 +133,12 @@ std::optional<std::int64_t> Reader::integer(const Node& n, const std::string& pa
   if (n.is_scalar() && !n.quoted) v = parse_number(n.scalar, &not_finite);
   if (!v || *v != std::floor(*v) || std::fabs(*v) > 9.007199254740992e15 || *v < double(lo) ||
       *v > double(hi)) {
-    diag_.error(n.source, path, "expected " + what + ", got " + n.describe());
+    // An integer too large for a double to hold exactly: say so, as "a non-negative integer"
+    // alone would not tell why 1e16 was refused.
+    const bool too_big = v && *v == std::floor(*v) && *v > 9.007199254740992e15 &&
+                         hi > 9007199254740992LL;
+    diag_.error(n.source, path,
+                "expected " + what + (too_big ? " of at most 9007199254740992 (2^53)" : "") + ", got " + n.describe());
     return std::nullopt;
   }
   return static_cast<std::int64_t>(*v);

@@ -26,7 +26,10 @@ class Reader {
 
   /// Checks that `node` is a map and that each key is one of `known`; an unknown key is an
   /// error that suggests the nearest known key. Returns false if `node` is not a map.
-  bool map(const Node& node, const std::string& path, const std::vector<std::string>& known);
+  /// `also_known`: keys that are valid there but read before (`extends`, taken out when the
+  /// files were merged): offered as corrections of a misspelt key, not accepted.
+  bool map(const Node& node, const std::string& path, const std::vector<std::string>& known,
+           const std::vector<std::string>& also_known = {});
   /// The value under `key`, or nullptr after recording "missing required key".
   const Node* required(const Node& map, const std::string& key, const std::string& path);
 

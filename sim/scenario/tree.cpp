@@ -763,10 +763,6 @@ Node load_chain(const std::filesystem::path& path, std::vector<std::string>& fil
       throw InputError({path.string() + ": `extends` forms a cycle: " + chain + path.string()});
     }
   }
-  if (static_cast<int>(stack.size()) >= limits.max_extends_depth) {
-    throw InputError({path.string() + ": `extends` chain deeper than " +
-                      std::to_string(limits.max_extends_depth) + " files"});
-  }
   Node doc = parse_file(path, limits);
   if (!doc.is_map()) return doc;  // the loader reports "expected a map"
   auto it = std::find_if(doc.entries.begin(), doc.entries.end(),
@@ -788,6 +784,11 @@ Node load_chain(const std::filesystem::path& path, std::vector<std::string>& fil
   }
   if (std::filesystem::is_directory(base_path, ec)) {
     throw InputError({ext.source.str() + ": extends: \"" + base_path.string() + "\" is a folder, not a scenario file"});
+  }
+  if (static_cast<int>(stack.size()) + 1 >= limits.max_extends_depth) {
+    throw InputError({ext.source.str() + ": extends: the chain of files each extending the next, from " +
+                      (stack.empty() ? path : stack.front().lexically_proximate(std::filesystem::current_path(ec))).string() +
+                      ", would be longer than " + std::to_string(limits.max_extends_depth) + " files"});
   }
   stack.push_back(canonical);
   {

@@ -19,7 +19,7 @@ std::string only_problem(const std::string& extra) {
 TEST_CASE("wrong types name the key path, what was expected and what was found") {
   // base_yaml has 11 lines; the next line is 12.
   CHECK(only_problem("pathways:\n  - {name: v, country: CCC, kind: labour_visa, quota: lots}\n") ==
-        "test.yaml:13:55: pathways[0].quota: expected a non-negative integer, got \"lots\"");
+        "test.yaml:13:55: pathways[0].quota: expected an integer between 0 and 10000000000, got \"lots\"");
   CHECK(only_problem("routes:\n  - {edge: AAA-BBB, months: 1.5}\n  - {edge: BBB-CCC}\n") ==
         "test.yaml:13:29: routes[0].months: expected an integer between 1 and 120, got \"1.5\"");
   CHECK(only_problem("behaviour: {move_rate: high}\n") ==
@@ -32,6 +32,13 @@ TEST_CASE("wrong types name the key path, what was expected and what was found")
 }
 
 TEST_CASE("numbers out of range, not finite, and probabilities outside [0, 1]") {
+  // An integer a double cannot hold exactly says why it is refused; a quota says its bound.
+  const auto huge = problems(with(base_yaml(), "scenario_format: 1", "scenario_format: 1e16"));
+  REQUIRE(huge.size() == 1);
+  CHECK(huge[0].find("scenario_format: expected a positive integer of at most 9007199254740992 (2^53), got \"1e16\"") !=
+        std::string::npos);
+  CHECK(only_problem("pathways:\n  - {name: v, country: CCC, kind: labour_visa, quota: 2e10}\n")
+            .find("pathways[0].quota: expected an integer between 0 and 10000000000, got \"2e10\"") != std::string::npos);
   CHECK(only_problem("behaviour: {return_rate: 1.5}\n") ==
         "test.yaml:12:26: behaviour.return_rate: expected a probability between 0 and 1, got 1.5");
   CHECK(only_problem("behaviour: {return_rate: -0.1}\n").find("expected a probability between 0 and 1, got -0.1") !=
@@ -48,6 +55,11 @@ TEST_CASE("numbers out of range, not finite, and probabilities outside [0, 1]") 
 }
 
 TEST_CASE("unknown keys suggest the nearest valid key") {
+  // `extends` is read before the other keys, but a misspelling of it is still corrected, and
+  // is the only problem reported (the keys its base would give are not also reported missing).
+  CHECK(only_problem("extend: other.yaml\n") == "test.yaml:12:1: extend: unknown key; did you mean \"extends\"?");
+  CHECK(problems("extens: base.yaml\nname: variant\n") ==
+        std::vector<std::string>{"test.yaml:1:1: extens: unknown key; did you mean \"extends\"?"});
   CHECK(only_problem("pathways:\n  - {name: v, country: CCC, kind: labour_visa, qouta: 5}\n") ==
         "test.yaml:13:48: pathways[0].qouta: unknown key; did you mean \"quota\"?");
   CHECK(only_problem("behavior: {}\n") == "test.yaml:12:1: behavior: unknown key; did you mean \"behaviour\"?");

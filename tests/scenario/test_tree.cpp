@@ -318,7 +318,7 @@ TEST_CASE("extends: relative paths, errors point at the file that holds the valu
     FAIL("expected an error");
   } catch (const InputError& e) {
     REQUIRE(e.problems().size() == 1);
-    CHECK(e.problems()[0] == child + ":3:25: pathways[0].quota: expected a non-negative integer, got \"lots\"");
+    CHECK(e.problems()[0] == child + ":3:25: pathways[0].quota: expected an integer between 0 and 10000000000, got \"lots\"");
   }
   // A valid variant loads, and keeps the base's other values.
   const std::string ok = dir.write("variants/ok.yaml", "extends: ../base.yaml\npathways:\n  - {name: visa, quota: 250}\n");
@@ -346,6 +346,30 @@ TEST_CASE("extends: cycles and missing bases are clear errors") {
     FAIL("expected an error");
   } catch (const InputError& e) {
     CHECK(e.problems()[0].find(c + ":1:10: extends: no such file") == 0);
+  }
+}
+
+TEST_CASE("extends: a chain longer than the limit is refused at the extends that passes it") {
+  // f01 extends f02 ... extends f17: 17 files, one more than the default limit of 16.
+  TempDir dir;
+  for (int k = 1; k <= 17; ++k) {
+    char name[16], next[16];
+    std::snprintf(name, sizeof name, "f%02d.yaml", k);
+    std::snprintf(next, sizeof next, "f%02d.yaml", k + 1);
+    dir.write(name, k < 17 ? "extends: " + std::string(next) + "\nname: n\n" : "name: base\n");
+  }
+  // 16 files (f02 to f17) are allowed.
+  std::vector<std::string> files;
+  CHECK(load_with_extends(dir.path / "f02.yaml", &files).find("name"));
+  CHECK(files.size() == 16);
+  try {
+    load_with_extends(dir.path / "f01.yaml");
+    FAIL("expected an error");
+  } catch (const InputError& e) {
+    REQUIRE(e.problems().size() == 1);
+    const std::string& m = e.problems()[0];
+    CHECK_MESSAGE(m.find((dir.path / "f16.yaml").string() + ":1:10: extends: the chain of files") == 0, m);
+    CHECK_MESSAGE(m.find("would be longer than 16 files") != std::string::npos, m);
   }
 }
 
