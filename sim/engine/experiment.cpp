@@ -435,9 +435,18 @@ class ExperimentReader {
         const int j = boost::random::uniform_int_distribution<int>(0, i)(gen);
         std::swap(perm[static_cast<std::size_t>(i)], perm[static_cast<std::size_t>(j)]);
       }
+      // A number sits at a uniform random place inside its stratum. An integer's samples all
+      // sit at the same place in theirs (the first draw, the others drawn all the same, so
+      // that the other parameters' designs do not depend on which are integers): n evenly
+      // spaced points, so each of the range's m integers, which covers 1/m of the unit
+      // interval, holds floor(n/m) or ceil(n/m) of them (every integer appears once n >= m),
+      // and, the offset being uniform, each is expected to hold exactly n/m.
+      const bool integer = e_.parameters[k].type == ParamType::Integer;
+      double offset = 0;
       for (int i = 0; i < n; ++i) {
         const double jitter = boost::random::uniform_01<double>()(gen);
-        u[k][static_cast<std::size_t>(i)] = (perm[static_cast<std::size_t>(i)] + jitter) / n;
+        if (i == 0) offset = jitter;
+        u[k][static_cast<std::size_t>(i)] = (perm[static_cast<std::size_t>(i)] + (integer ? offset : jitter)) / n;
       }
     }
     for (int i = 0; i < n; ++i) {
