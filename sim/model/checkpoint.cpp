@@ -37,30 +37,22 @@ std::uint32_t agent_id(const char* p) {
   return id;
 }
 
-/// Sorts (id, position) pairs by id: LSD radix sort, 11 bits a pass (ids are below 2^32).
-void sort_by_id(std::vector<std::pair<std::uint32_t, std::uint32_t>>& v) {
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> tmp(v.size());
-  for (int shift = 0; shift < 32; shift += 11) {
-    std::vector<std::size_t> count((1u << 11) + 1, 0);
-    for (const auto& x : v) ++count[((x.first >> shift) & 0x7FF) + 1];
-    for (std::size_t b = 1; b < count.size(); ++b) count[b] += count[b - 1];
-    for (const auto& x : v) tmp[count[(x.first >> shift) & 0x7FF]++] = x;
-    v.swap(tmp);
-  }
-}
-
 }  // namespace
 
 void Model::save_state(ByteWriter& w, AgentRecords& agents) const {
-  // Every rank sends its live agents; rank 0 orders them by id and writes.
+  // Rank 0 writes. The other ranks send it their live agents' records; its own it reads
+  // from its arrays as the writer streams them (AgentRecords::fill).
   constexpr auto kExited = static_cast<std::uint8_t>(Status::Exited);
-  std::size_t live_here = 0;
-  for (std::size_t i = 0; i < agents_.size(); ++i) live_here += agents_.status[i] != kExited;
-  std::vector<char> mine(live_here * kAgentBytes);
-  for (std::size_t i = 0, k = 0; i < agents_.size(); ++i)
-    if (agents_.status[i] != kExited) put_agent(mine.data() + kAgentBytes * k++, agents_, i);
-  std::vector<char> all;
-  comm_->gather_bytes(std::move(mine), all);
+  std::vector<char> mine;
+  if (comm_->rank() != 0) {
+    std::size_t live_here = 0;
+    for (std::size_t i = 0; i < agents_.size(); ++i) live_here += agents_.status[i] != kExited;
+    mine.resize(live_here * kAgentBytes);
+    for (std::size_t i = 0, k = 0; i < agents_.size(); ++i)
+      if (agents_.status[i] != kExited) put_agent(mine.data() + kAgentBytes * k++, agents_, i);
+  }
+  std::vector<char> remote;
+  comm_->gather_bytes(std::move(mine), remote);
   if (comm_->rank() != 0) return;
 
   w.put<std::int32_t>(t_);
@@ -92,16 +84,43 @@ void Model::save_state(ByteWriter& w, AgentRecords& agents) const {
   w.put(p.next_event);
   w.put_vector(unemployed_.hire_bound);
 
-  const std::size_t n = all.size() / kAgentBytes;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> order(n);  // (id, position)
-  for (std::size_t k = 0; k < n; ++k)
-    order[k] = {agent_id(all.data() + k * kAgentBytes), static_cast<std::uint32_t>(k)};
-  sort_by_id(order);
+  // Where each id's record is, in a table by id (every id is below next_id_): 4 bytes an id
+  // ever given, where sorting (id, position) pairs took 16 an agent and a record's copy 16 more.
+  const std::size_t n_remote = remote.size() / kAgentBytes;
+  if (agents_.size() + n_remote >= AgentRecords::kNone)
+    throw std::length_error("checkpoint: more than 2^32 agents' records");
+  auto& where = agents.where_;
+  where.assign(next_id_, AgentRecords::kNone);
+  std::size_t n = 0;
+  auto place = [&](std::uint32_t id, std::size_t at) {
+    if (id >= where.size() || where[id] != AgentRecords::kNone)
+      throw std::logic_error("checkpoint: agent id " + std::to_string(id) + " out of range or given twice");
+    where[id] = static_cast<std::uint32_t>(at);
+    ++n;
+  };
+  for (std::size_t i = 0; i < agents_.size(); ++i)
+    if (agents_.status[i] != kExited) place(agents_.id[i], i);
+  for (std::size_t k = 0; k < n_remote; ++k) place(agent_id(remote.data() + k * kAgentBytes), agents_.size() + k);
+  agents.record_bytes = kAgentBytes;
+  agents.local_ = &agents_;
+  agents.local_slots_ = agents_.size();
+  agents.remote_ = std::move(remote);
+  agents.count_ = n;
+  agents.cursor_ = 0;
   w.put<std::uint64_t>(n);
   // The n records follow, in id order: the writer appends them from here.
-  agents.record_bytes = kAgentBytes;
-  agents.bytes = std::move(all);
-  agents.by_id = std::move(order);
+}
+
+std::size_t AgentRecords::fill(char* out, std::size_t max) {
+  std::size_t k = 0;
+  while (k < max && cursor_ < where_.size()) {
+    const std::uint32_t at = where_[cursor_++];
+    if (at == kNone) continue;
+    char* p = out + k++ * kAgentBytes;
+    if (at < local_slots_) put_agent(p, *local_, at);
+    else std::memcpy(p, remote_.data() + (at - local_slots_) * kAgentBytes, kAgentBytes);
+  }
+  return k;
 }
 
 void Model::load_state(ByteReader& r) {

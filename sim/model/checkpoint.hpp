@@ -48,15 +48,26 @@ class ByteWriter {
   }
 };
 
-/// A checkpoint's live agents, which close it: their records (`record_bytes` each) in the
-/// order the ranks sent them, and (id, position) sorted by id. The writer streams them in id
-/// order after the rest of the state (Model::save_state), instead of copying them once more.
-struct AgentRecords {
+struct Agents;
+
+/// A checkpoint's live agents, which close it, as the writer streams them in id order after
+/// the rest of the state (Model::save_state): rank 0's own agents read from its arrays, the
+/// other ranks' from the records they sent, without copying the lot into one buffer first.
+class AgentRecords {
+ public:
+  static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
   std::size_t record_bytes = 0;
-  std::vector<char> bytes;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> by_id;
-  std::size_t size() const { return by_id.size(); }
-  const char* record(std::size_t k) const { return bytes.data() + std::size_t{by_id[k].second} * record_bytes; }
+  /// Live agents in all.
+  std::size_t size() const { return count_; }
+  /// Writes the next (at most `max`) records in id order to `out`; returns how many.
+  std::size_t fill(char* out, std::size_t max);
+
+ private:
+  friend class Model;
+  const Agents* local_ = nullptr;     // rank 0's agents
+  std::vector<char> remote_;          // the other ranks' records
+  std::vector<std::uint32_t> where_;  // by id: a slot of local_, local_slots_ + a record of remote_, or kNone
+  std::size_t local_slots_ = 0, count_ = 0, cursor_ = 0;
 };
 
 class ByteReader {
