@@ -8,7 +8,7 @@ SCENARIO  ?= configs/americas.yaml
 OUT       ?= outputs/$(basename $(notdir $(SCENARIO))).h5
 
 DEPS_BUILD := cmake g++ make git pkg-config libhdf5-dev hdf5-tools zlib1g-dev libyaml-cpp-dev \
-              libboost-dev doctest-dev libcli11-dev librandom123-dev libopenmpi-dev openmpi-bin
+              libboost-dev doctest-dev libcli11-dev librandom123-dev libxxhash-dev libopenmpi-dev openmpi-bin
 DEPS_PYTHON := python3-h5py python3-xarray python3-h5netcdf python3-netcdf4 netcdf-bin \
                python3-pandas python3-matplotlib python3-pytest python3-yaml
 

@@ -5,6 +5,16 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cerrno>
+#include <string_view>
+#include <utility>
+
 #include "core/errors.hpp"
 #include "core/version.hpp"
 #include "model/checkpoint.hpp"
@@ -16,18 +26,24 @@ namespace migsim {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'I', 'G', 'S', 'I', 'M', 'C', 'K'};
-constexpr std::uint32_t kFormat = 2;  // 2: the unemployed's hiring bounds
+constexpr std::uint32_t kFormat = 3;  // 2: the unemployed's hiring bounds; 3: XXH3 checksum
 
-constexpr std::uint64_t kFnvStart = 0xcbf29ce484222325ull;
-
-/// FNV-1a over n more bytes, from the hash `h` of the bytes before them.
-std::uint64_t fnv1a(const char* p, std::size_t n, std::uint64_t h = kFnvStart) {
-  for (std::size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(p[i]);
-    h *= 0x100000001b3ull;
+/// The payload's checksum: XXH3's 64-bit hash (libxxhash), fed a part at a time. (Format 2
+/// used FNV-1a, a byte at a time: 0.7 s of CPU for the Americas' 530 MB of agents.)
+class Checksum {
+ public:
+  Checksum() : state_(XXH3_createState()) {
+    if (!state_ || XXH3_64bits_reset(state_) != XXH_OK) throw std::bad_alloc();
   }
-  return h;
-}
+  ~Checksum() { XXH3_freeState(state_); }
+  Checksum(const Checksum&) = delete;
+  Checksum& operator=(const Checksum&) = delete;
+  void add(const char* p, std::size_t n) { XXH3_64bits_update(state_, p, n); }
+  std::uint64_t value() const { return XXH3_64bits_digest(state_); }
+
+ private:
+  XXH3_state_t* state_;
+};
 
 void put_header(ByteWriter& w, const CheckpointHeader& h) {
   w.put_string(h.migsim_version);
@@ -85,10 +101,11 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header, c
     // The file: magic, format, the payload's size, the payload (the state in `w`, then the
     // agents' records in id order, streamed from `agents` a block at a time rather than
     // copied into `w` first: at 33M agents each copy was 530 MB more memory, zeroed and
-    // touched a first time), and FNV-1a of the payload.
+    // touched a first time), and the payload's checksum.
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     const auto size = static_cast<std::uint64_t>(w.bytes.size() + agents.size() * agents.record_bytes);
-    std::uint64_t sum = fnv1a(w.bytes.data(), w.bytes.size());
+    Checksum sum;
+    sum.add(w.bytes.data(), w.bytes.size());
     out.write(kMagic, sizeof kMagic);
     out.write(reinterpret_cast<const char*>(&kFormat), sizeof kFormat);
     out.write(reinterpret_cast<const char*>(&size), sizeof size);
@@ -100,11 +117,12 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header, c
       const std::size_t m = agents.fill(block.data(), kRecordsPerBlock);
       if (m == 0) break;
       written += m;
-      sum = fnv1a(block.data(), m * agents.record_bytes, sum);
+      sum.add(block.data(), m * agents.record_bytes);
       out.write(block.data(), static_cast<std::streamsize>(m * agents.record_bytes));
     }
     if (out && written != agents.size()) throw std::logic_error("checkpoint: agents' records miscounted");
-    out.write(reinterpret_cast<const char*>(&sum), sizeof sum);
+    const std::uint64_t digest = sum.value();
+    out.write(reinterpret_cast<const char*>(&digest), sizeof digest);
     out.flush();
     if (!out) {
       std::error_code ec;
@@ -127,15 +145,49 @@ bool is_checkpoint_file(const std::string& path) {
   return in.gcount() == static_cast<std::streamsize>(sizeof head) && std::memcmp(head, kMagic, sizeof kMagic) == 0;
 }
 
-CheckpointHeader read_checkpoint(const std::string& path, std::vector<char>* rest) {
+CheckpointState::~CheckpointState() {
+  if (map_) munmap(map_, map_bytes_);
+}
+
+CheckpointState& CheckpointState::operator=(CheckpointState&& o) noexcept {
+  if (this != &o) {
+    if (map_) munmap(map_, map_bytes_);
+    map_ = std::exchange(o.map_, nullptr);
+    map_bytes_ = std::exchange(o.map_bytes_, 0);
+    offset_ = std::exchange(o.offset_, 0);
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
+CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest) {
   auto bad = [&](const std::string& why) -> InputError {
     return InputError({path + ": cannot resume from this checkpoint: " + why});
   };
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw bad("no such file");
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.eof() && in.fail()) throw bad("cannot read it");
+  // The file is mapped, not read into memory: at the Americas' 530 MB, reading it byte by
+  // byte into a growing vector and copying its state out took most of a 16 s resume.
+  CheckpointState file;
+  {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw bad(std::string("cannot read it (") + std::strerror(errno) + ")");
+    struct stat st {};
+    const bool sized = ::fstat(fd, &st) == 0;
+    const int err = errno;
+    if (sized && st.st_size > 0) {
+      void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p != MAP_FAILED) {
+        file.map_ = p;
+        file.map_bytes_ = static_cast<std::size_t>(st.st_size);
+      }
+    }
+    const int map_err = errno;
+    ::close(fd);
+    if (!sized) throw bad(std::string("cannot read it (") + std::strerror(err) + ")");
+    if (st.st_size > 0 && !file.map_) throw bad(std::string("cannot read it (") + std::strerror(map_err) + ")");
+  }
+  const std::string_view all(static_cast<const char*>(file.map_), file.map_bytes_);
   if (all.size() < sizeof kMagic || std::memcmp(all.data(), kMagic, sizeof kMagic) != 0)
     throw bad("not a migsim checkpoint (it does not start with MIGSIMCK)");
   const std::size_t head = sizeof kMagic + 4 + 8;
@@ -151,7 +203,7 @@ CheckpointHeader read_checkpoint(const std::string& path, std::vector<char>* res
     throw bad("truncated or damaged (it holds " + std::to_string(all.size()) + " bytes, its header promises " +
               std::to_string(size + head + 8) + ")");
   std::memcpy(&sum, all.data() + head + size, 8);
-  if (fnv1a(all.data() + head, size) != sum) throw bad("damaged (its checksum does not match its contents)");
+  if (XXH3_64bits(all.data() + head, size) != sum) throw bad("damaged (its checksum does not match its contents)");
   ByteReader r(all.data() + head, size);
   CheckpointHeader h;
   try {
@@ -162,11 +214,15 @@ CheckpointHeader read_checkpoint(const std::string& path, std::vector<char>* res
   if (h.migsim_version != version())
     throw bad("written by migsim " + h.migsim_version + ", this is migsim " + version() +
               "; resume with the same version (the model may differ between versions)");
-  if (rest) rest->assign(all.end() - 8 - static_cast<std::ptrdiff_t>(r.remaining()), all.end() - 8);
+  if (rest) {
+    file.size_ = r.remaining();
+    file.offset_ = all.size() - 8 - file.size_;
+    *rest = std::move(file);
+  }
   return h;
 }
 
-void restore_checkpoint(const std::string& path, const std::vector<char>& rest, Model& model, Recorder* recorder) {
+void restore_checkpoint(const std::string& path, const CheckpointState& rest, Model& model, Recorder* recorder) {
   ByteReader r(rest.data(), rest.size());
   try {
     const auto months = r.get<std::int32_t>();

@@ -103,7 +103,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   info.command = opt.command;
 
   // A resumed run continues the checkpoint's: same scenario, seed and length.
-  std::vector<char> rest;
+  CheckpointState rest;
   CheckpointHeader header;
   if (!opt.resume.empty()) {
     header = read_checkpoint(opt.resume, &rest);
@@ -136,7 +136,7 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   Model& model = *held;
   Recorder rec(s);
   if (!opt.resume.empty()) restore_checkpoint(opt.resume, rest, model, writer ? &rec : nullptr);
-  rest = {};
+  rest = CheckpointState();  // unmapped
   const int first = model.months_done();
   RunSummary sum;
   sum.resumed_from = first;

@@ -186,20 +186,24 @@ void Model::load_state(ByteReader& r) {
   if (n > r.remaining() / kAgentBytes || static_cast<std::int64_t>(n) != live_)
     throw CheckpointError("truncated or damaged (the agent count does not match)");
   const auto ranks = static_cast<std::uint32_t>(comm_->size()), me = static_cast<std::uint32_t>(comm_->rank());
-  agents_.resize(0);
-  agents_.reserve(static_cast<std::size_t>(n / ranks + 1));
   const int O = s.n_origins(), C = s.n_countries(), S = s.n_sectors(), P = static_cast<int>(s.pathways.size());
   const char* block = r.take(static_cast<std::size_t>(n) * kAgentBytes);
+  // This rank's agents, counted first: the arrays are sized once, with the headroom that
+  // create_initial_agents gives them (without it the first month's new agents moved them).
+  std::size_t mine = 0;
+  for (std::uint64_t k = 0; k < n; ++k) mine += agent_id(block + k * kAgentBytes) % ranks == me;
+  agents_.resize(0);
+  agents_.reserve(mine + mine / 50 + 4096);
+  agents_.resize(mine);
+  std::size_t i = 0;
   for (std::uint64_t k = 0; k < n; ++k) {
     const char* buf = block + k * kAgentBytes;
     const std::uint32_t id = agent_id(buf);
-    const auto u = [&](int i) { return static_cast<std::uint8_t>(buf[i]); };
+    const auto u = [&](int f) { return static_cast<std::uint8_t>(buf[f]); };
     if (id >= next_id_ || u(4) >= O || u(5) >= C || (u(6) != kNone && u(6) >= C) || u(7) >= kStatuses ||
         (u(8) & flag::kSectorMask) >= S || (u(9) != kNone && u(9) >= P))
       mismatch("agent " + std::to_string(id) + " has values outside the scenario");
     if (id % ranks != me) continue;
-    const std::size_t i = agents_.size();
-    agents_.resize(i + 1);
     agents_.id[i] = id;
     agents_.origin[i] = u(4);
     agents_.location[i] = u(5);
@@ -214,6 +218,7 @@ void Model::load_state(ByteReader& r) {
     // held in the checkpoint (older ones hold stale values there for them); exact, as
     // waiting draws no random numbers.
     if (agents_.status[i] == static_cast<std::uint8_t>(Status::Waiting)) agents_.wake[i] = kDue;
+    ++i;
   }
   free_.clear();
   thread_counts_.clear();

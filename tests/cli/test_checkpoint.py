@@ -115,6 +115,8 @@ def test_damaged_and_mismatched_checkpoints_are_refused(tmp_path):
     cases = {
         "truncated.ckpt": (data[: len(data) // 2], "truncated or damaged"),
         "flipped.ckpt": (data[:1000] + bytes([data[1000] ^ 0xFF]) + data[1001:], "damaged (its checksum does not match"),
+        # a byte of the last agent's record (the 8 bytes after it are the checksum)
+        "flipped-agent.ckpt": (data[:-12] + bytes([data[-12] ^ 0x01]) + data[-11:], "damaged (its checksum does not match"),
         "other.ckpt": (b"hello, world\n" * 10, "not a migsim checkpoint"),
         "empty.ckpt": (b"", "not a migsim checkpoint"),
     }
