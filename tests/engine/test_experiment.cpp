@@ -124,9 +124,20 @@ TEST_CASE("a Latin hypercube puts one sample in each stratum of every parameter"
                                 "  behaviour.network_weight: {min: 0, max: 1}\n"
                                 "  behaviour.give_up_months: {min: 3, max: 12, integer: true}\n");
   CHECK(again.points[3].values == e.points[3].values);
-  const Experiment other = load("design: latin_hypercube\nsamples: 10\nseed: 5\ndesign_seed: 6\nparameters:\n"
-                                "  behaviour.network_weight: {min: 0, max: 1}\n");
-  CHECK(other.points[3].values[0] != e.points[3].values[1]);
+  // design_seed defaults to the seed, and another one makes another design (the same
+  // parameters, so that only the seed differs).
+  const auto with_design_seed = [](int design_seed) {
+    return load("design: latin_hypercube\nsamples: 10\nseed: 5\ndesign_seed: " + std::to_string(design_seed) +
+                "\nparameters:\n"
+                "  behaviour.move_rate: {min: 1.0e-5, max: 1.0e-4, scale: log}\n"
+                "  behaviour.network_weight: {min: 0, max: 1}\n"
+                "  behaviour.give_up_months: {min: 3, max: 12, integer: true}\n");
+  };
+  const Experiment same = with_design_seed(5), other = with_design_seed(6);
+  for (std::size_t k = 0; k < e.points.size(); ++k) CHECK(same.points[k].values == e.points[k].values);
+  int differ = 0;
+  for (std::size_t k = 0; k < e.points.size(); ++k) differ += other.points[k].values != e.points[k].values;
+  CHECK(differ == 10);
   // Scenario nodes made from sampled values load as the value.
   CHECK(e.scenario_of(3).behaviour.network_weight == doctest::Approx(std::get<double>(e.points[3].values[1])));
 }

@@ -9,10 +9,15 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import EXAMPLE, MIGSIM, data_variables, migsim
+from conftest import EXAMPLE, MIGSIM, data_variables, migsim, skip_unless_required
 
 MPIRUN = shutil.which("mpirun")
-pytestmark = pytest.mark.skipif(MPIRUN is None, reason="mpirun not installed (apt-get install openmpi-bin)")
+
+
+@pytest.fixture(autouse=True)
+def needs_mpirun():
+    if MPIRUN is None:
+        skip_unless_required("mpirun not installed (apt-get install openmpi-bin)")
 
 
 def mpirun(ranks, *args, check=0):
