@@ -80,7 +80,9 @@ def test_initial_stock_is_the_scenario_s(example_run):
     ds = xr.open_dataset(example_run, engine="h5netcdf")
     settled = ds.migrant_stock.sel(status=["settled_regular", "settled_irregular"]).isel(time=0)
     cell = int(settled.sel(origin="MEX", location="USA").sum())
-    assert abs(cell - 12168662) < 0.02 * 12168662
+    # The example's exits of a month (deaths, returns, onward moves, deportations of the
+    # irregular) take about 0.5% of a stock (62,000 here): a 1% band below, none above.
+    assert 0.99 * 12168662 < cell <= 12168662
 
 
 @pytest.mark.parametrize("threads", [2, 4])
