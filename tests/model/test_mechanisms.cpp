@@ -203,12 +203,30 @@ TEST_CASE("mechanism 5: deaths and interceptions on an edge follow its probabili
   CHECK(within_sd(caught / n, 0.2, std::sqrt(0.2 * 0.8 / n)));
   CHECK(r.total(L.route_deaths + 1) == 0);
   CHECK(r.total(L.interceptions + 1) == 0);
-  // Everyone who crossed AAA-BBB towards CCC crosses BBB-CCC one month later (no risk):
-  // crossings of edge 1 up to month 10 equal those of edge 0 up to month 9 heading to CCC.
-  std::int64_t irregular_arrivals = 0;
-  for (int o : {AAA})
-    for (int l : {BBB, CCC}) irregular_arrivals += r.total(L.arrivals_at(o, l, kArrivalIrregular));
-  CHECK(irregular_arrivals > 0);
+  // BBB-CCC is risk-free, so its crossings are exact sums of what follows them. Movers of every
+  // origin leave irregularly (irregular_rate 1), each over its first edge in the month it
+  // starts and over the next edge a month later (both edges take a month). In month t,
+  // BBB-CCC is crossed by: AAA's migrants going to CCC on their second edge, who arrive at
+  // CCC; BBB's going to CCC and CCC's going to BBB, who arrive at once; and CCC's going to
+  // AAA on their first edge, who end the month in transit at BBB (the only CCC-born migrants
+  // in transit there, as the edge takes one month).
+  std::int64_t crossed1 = 0;
+  for (int t = 0; t < 12; ++t) {
+    const std::int64_t expected = r.at(t, L.arrivals_at(AAA, CCC, kArrivalIrregular)) +
+                                  r.at(t, L.arrivals_at(BBB, CCC, kArrivalIrregular)) +
+                                  r.at(t, L.arrivals_at(CCC, BBB, kArrivalIrregular)) +
+                                  r.stock(t, CCC, BBB, Status::InTransit);
+    CAPTURE(t);
+    CHECK(r.at(t, L.crossings + 1) == expected);
+    crossed1 += expected;
+  }
+  CHECK(crossed1 > 1000);
+  // AAA's migrants in transit at BBB at the end of month t crossed AAA-BBB towards CCC; all
+  // of them cross BBB-CCC and arrive in month t + 1.
+  for (int t = 0; t < 11; ++t) {
+    CAPTURE(t);
+    CHECK(r.at(t + 1, L.arrivals_at(AAA, CCC, kArrivalIrregular)) == r.stock(t, AAA, BBB, Status::InTransit));
+  }
 }
 
 TEST_CASE("mechanism 5: a journey takes the edges' months") {
@@ -267,8 +285,15 @@ initial_irregular_share: {BBB: 0.5}
     const double var = R * h * (1 - h) + I * 0.5 * h * (1 - 0.5 * h);
     CAPTURE(sec);
     CHECK(within_sd(double(r.at(0, L.hires_at(BBB, sec))), mean, std::sqrt(var)));
-    // Regular seekers are hired at twice the irregular rate.
-    CHECK(r.at(0, L.labour_at(BBB, sec, 0, 1)) > r.at(0, L.labour_at(BBB, sec, 1, 1)));
+    // Each group on its own: nobody is employed at the start (unemployment 1) and nobody
+    // loses a job or leaves (quiet behaviour), so month 0's employed of each status are its
+    // hires: regular ~ Bin(R, h), irregular ~ Bin(I, m h) with m = 0.5. With R and I about
+    // 10000, h is about 1/15: about 667 (sd 25) and 333 (sd 18). Were irregular_match ignored
+    // (h = 1/20 for both), both would be about 500, the sum unchanged.
+    REQUIRE(c0[L.labour_at(BBB, sec, 0, 1)] == 0);
+    REQUIRE(c0[L.labour_at(BBB, sec, 1, 1)] == 0);
+    CHECK(within_sd(double(r.at(0, L.labour_at(BBB, sec, 0, 1))), R * h, std::sqrt(R * h * (1 - h))));
+    CHECK(within_sd(double(r.at(0, L.labour_at(BBB, sec, 1, 1))), I * 0.5 * h, std::sqrt(I * 0.5 * h * (1 - 0.5 * h))));
   }
 }
 
@@ -313,6 +338,20 @@ initial_irregular_share: {BBB: 1.0}
   // Arrived months before the start uniform on 1..120; eligible if more than 60: 60/120.
   const double n = 12000, p = 60.0 / 120.0;
   CHECK(within_sd(double(r.at(0, r.L().applications)), n * p, std::sqrt(n * p * (1 - p))));
+  // Exactly: an initial migrant present for k months has since = -k, and arrived before
+  // 2015-01 (month -60) if since < -60. All are irregular, of an eligible origin, and apply
+  // in month 0 (take_up 1); counted from the same initial agents (the Run's seed, 7).
+  Model fresh(*r.scenario, 7);
+  const Agents& a = fresh.agents();
+  std::int64_t eligible = 0, at_cutoff = 0, irregular = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    irregular += static_cast<Status>(a.status[i]) == Status::Irregular;
+    eligible += a.since[i] < -60;
+    at_cutoff += a.since[i] == -60;
+  }
+  REQUIRE(irregular == 12000);
+  REQUIRE(at_cutoff > 0);  // about 100 arrived in 2015-01 itself, who must not count
+  CHECK(r.at(0, r.L().applications) == eligible);
 }
 
 TEST_CASE("mechanism 8: deaths, deportations, returns and onward moves follow their rates") {
@@ -360,6 +399,38 @@ initial_irregular_share: {BBB: 0.5}
   REQUIRE(unemployed > 2000);  // BBB's 5 % unemployment
   // Without the factors the mean would be 3,000; with them about 6,550.
   CHECK(within_sd(double(r.at(0, L.onward + BBB)), mean, std::sqrt(var)));
+}
+
+TEST_CASE("mechanism 8: returns rise with long unemployment and irregular status and fall with the crisis at home") {
+  // As the onward test: no hiring in BBB and no job losses, so each initial migrant keeps its
+  // state for the month, and every initial unemployed one is long unemployed. Half of BBB's
+  // migrants start unemployed and half irregular; AAA's crisis index is 0.5. Return:
+  // 0.02 x 4 if long unemployed x 2 if irregular x exp(-1 x 0.5); the count is a sum of
+  // binomials, mean sum n_i p_i, sd sqrt(sum n_i p_i (1 - p_i)).
+  std::string y = with(base_yaml(1), "vacancies: {farm: 1000, office: 1000}}", "vacancies: {farm: 0, office: 0}}");
+  y = with(y, "gdp_pc_ppp: 12000, unemployment: 0.05", "gdp_pc_ppp: 12000, unemployment: 0.5");
+  y = with(y, "capital: [0, 0]", "capital: [0, 0], crisis: 0.5");
+  Run r(y + quiet_behaviour("return_rate: 0.02, return_unemployed_factor: 4, return_irregular_factor: 2, "
+                            "return_crisis_weight: 1, long_unemployment_months: 1") +
+        R"(initial_stock: {BBB: {AAA: 100000}}
+initial_irregular_share: {BBB: 0.5}
+)");
+  const auto& L = r.L();
+  Model fresh(*r.scenario, 7);
+  double mean = 0, var = 0, unemployed = 0;
+  for (int irr = 0; irr < 2; ++irr)
+    for (int emp = 0; emp < 2; ++emp) {
+      double n = 0;
+      for (int sector = 0; sector < 2; ++sector) n += double(fresh.counts()[L.labour_at(BBB, sector, irr, emp)]);
+      const double p = 0.02 * (emp ? 1.0 : 4.0) * (irr ? 2.0 : 1.0) * std::exp(-0.5);
+      mean += n * p;
+      var += n * p * (1 - p);
+      if (!emp) unemployed += n;
+    }
+  REQUIRE(unemployed > 40000);
+  // About 4,550 (sd 65); without the unemployed factor about 1,820, without the irregular
+  // one about 3,030, without the crisis term about 7,500.
+  CHECK(within_sd(double(r.at(0, L.pair_at(L.returns, AAA, BBB))), mean, std::sqrt(var)));
 }
 
 TEST_CASE("aspirants with no way to go give up after give_up_months") {
