@@ -234,18 +234,28 @@ def input_differences(base: Experiment, policy: Experiment) -> pd.DataFrame | No
         if item is not None:
             if item not in done:
                 done.add(item)
-                rows.append({"setting": item, "baseline": _short(whole[item][0]), "policy": _short(whole[item][1])})
+                rows.append({"setting": item, "baseline": _text(whole[item][0]), "policy": _text(whole[item][1])})
             continue
         vb, vp = fb.get(key, "(not set)"), fp.get(key, "(not set)")
         if vb != vp:
-            rows.append({"setting": key, "baseline": _short(vb), "policy": _short(vp)})
+            rows.append({"setting": key, "baseline": _text(vb), "policy": _text(vp)})
     return pd.DataFrame(rows, columns=["setting", "baseline", "policy"])
 
 
-def _short(v, limit: int = 40) -> str:
+def _text(v) -> str:
+    """A setting's value as one line of YAML, in full (the inputs CSV holds these)."""
     text = v if isinstance(v, str) else yaml.safe_dump(v, default_flow_style=True, sort_keys=False,
                                                        width=10**6).strip()
-    text = text.removesuffix("\n...").strip()
+    return text.removesuffix("\n...").strip()
+
+
+def _short(setting: str, text: str, limit: int = 40) -> str:
+    """A value as the PDF's table shows it: a whole item (a new pathway, say) without the name
+    its setting already gives, then cut to `limit` characters."""
+    if setting.endswith("]") and text.startswith("{name: "):
+        name = setting[setting.rindex("[") + 1:-1]
+        if text.startswith("{name: " + name + ", "):
+            text = "{" + text.removeprefix("{name: " + name + ", ")
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -402,13 +412,20 @@ def sentence(row: pd.Series) -> str:
         amount = S.fmt_persons(abs(d))
         if np.isfinite(row["relative_pct_median"]):
             amount += f" ({abs(row['relative_pct_median']):.1f}%)"
+    band = fmt_band(row["difference_q05"], row["difference_q95"], unit, diff=True)
+    runs = f"{int(row['n_pairs'])} paired runs"
+    if row["n_pairs"] > 1 and row["difference_q05"] <= 0 <= row["difference_q95"]:
+        # The interval holds zero: the runs disagree on the direction, so none is claimed.
+        return (f"{row['label']}: no clear difference (median {amount} {direction} under the policy; "
+                f"90% interval {band}, {runs}).")
     text = f"{row['label']}: {amount} {direction} under the policy"
     if row["n_pairs"] > 1:
-        text += f" (90% interval {fmt_band(row['difference_q05'], row['difference_q95'], unit, diff=True)})"
+        text += f" (90% interval {band}, {runs})"
     return text + "."
 
 
-def page_tables(p, base: Experiment, policy: Experiment, inputs, dest, edges, paths, n: int, last: str):
+def page_tables(p, base: Experiment, policy: Experiment, inputs, dest, edges, paths, n: int, last: str,
+                inputs_csv_name: str = "the inputs CSV"):
     W, H = p.get_size_inches()
     bottom = H - 0.75
     y = heading(p, 0.55, "What differs between the scenarios", 11)
@@ -421,10 +438,12 @@ def page_tables(p, base: Experiment, policy: Experiment, inputs, dest, edges, pa
     else:
         shown = inputs.head(10)
         icols = [("Setting", 3.1, "left"), ("Baseline", 2.05, "left"), ("Policy", 2.02, "left")]
-        y = draw_table(p, y, icols, shown.values.tolist(), fontsize=6.5, row_in=0.16)
-        if len(inputs) > len(shown):
-            y = paragraph(p, y + 0.05, f"... and {len(inputs) - len(shown)} more settings (all in the CSV).",
-                          7, MUTED)
+        cells = [[k, _short(k, b), _short(k, v)] for k, b, v in shown.values.tolist()]
+        y = draw_table(p, y, icols, cells, fontsize=6.5, row_in=0.16)
+        cut = any(a != b for row, full in zip(cells, shown.values.tolist()) for a, b in zip(row, full))
+        more = f"... and {len(inputs) - len(shown)} more settings; " if len(inputs) > len(shown) else ""
+        if more or cut:
+            y = paragraph(p, y + 0.05, (more or "") + f"every setting in full in {inputs_csv_name}.", 7, MUTED)
     tables = [
         (f"Migrants living in each country, {last}", dest, country_names(base)),
         ("Irregular crossings by route edge, whole period", edges[edges["measure"] == "irregular_crossings"], {}),
@@ -469,6 +488,9 @@ def make_brief(base_path: str, policy_path: str | None, out: str, base_label=Non
     numbers = pd.concat([head.assign(table="headline").rename(columns={"measure": "key"}), dest, edges, paths],
                         ignore_index=True)
     numbers.to_csv(os.path.splitext(out)[0] + ".csv", index=False, float_format="%.10g")
+    inputs_csv = os.path.splitext(out)[0] + "_inputs.csv"
+    if inputs is not None:
+        inputs.to_csv(inputs_csv, index=False)
 
     pages = []
     W, H = A4
@@ -518,7 +540,8 @@ def make_brief(base_path: str, policy_path: str | None, out: str, base_label=Non
     pages.append(p)
 
     # Page 4: how the inputs differ, and the outcomes' differences as tables.
-    pages.append(page_tables(new_page(4, base, policy), base, policy, inputs, dest, edges, paths, n, last))
+    pages.append(page_tables(new_page(4, base, policy), base, policy, inputs, dest, edges, paths, n, last,
+                             os.path.basename(inputs_csv)))
     with PdfPages(out, metadata={"Creator": "migsim_figures", "Title":
                                  f"{policy.label} compared with {base.label}", "CreationDate": None}) as pdf:
         for i, page in enumerate(pages, 1):

@@ -160,6 +160,34 @@ def test_brief_compares_scenarios_with_different_pathways(examples, tmp_path):
     assert new["difference_median"] == new["policy_median"]
 
 
+def test_brief_inputs_csv_holds_every_setting_in_full(examples, tmp_path):
+    """The PDF cuts long values (a whole new pathway is one row); the inputs CSV beside it
+    holds them whole, and the PDF's cell drops the name its setting already shows."""
+    from migsim_figures.brief import _short
+    out = str(tmp_path / "labour.pdf")
+    make_brief(examples["run"], examples["labour_run"], out)
+    inputs = pd.read_csv(os.path.splitext(out)[0] + "_inputs.csv").set_index("setting")
+    added = inputs.loc["pathways[mex-services-visa]"]
+    assert added["baseline"] == "(not set)"
+    assert added["policy"].startswith("{name: mex-services-visa, ") and "quota: " in added["policy"]
+    cell = _short("pathways[mex-services-visa]", added["policy"])
+    assert cell.startswith("{country: ") and "mex-services-visa" not in cell and len(cell) <= 40
+
+
+def test_brief_sentence_claims_no_direction_when_the_interval_holds_zero():
+    from migsim_figures.brief import sentence
+    row = pd.Series({"label": "Deaths on routes", "unit": "persons", "difference_median": -63.0,
+                     "difference_q05": -128.0, "difference_q95": 19.0, "relative_pct_median": -0.7,
+                     "n_pairs": 3})
+    text = sentence(row)
+    assert text.startswith("Deaths on routes: no clear difference (median 63") and "3 paired runs" in text
+    clear = sentence(row.copy().replace({19.0: -5.0}))
+    assert clear.startswith("Deaths on routes: 63") and "lower under the policy" in clear
+    assert "no clear" not in clear
+    single = sentence(row.copy().replace({3: 1}))  # one pair: no interval to judge by
+    assert "lower under the policy." in single and "interval" not in single
+
+
 def test_input_differences_of_an_extends_variant(examples):
     from migsim_figures.brief import input_differences
     base = open_source(examples["run"]).experiments[0]
