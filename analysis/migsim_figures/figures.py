@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import matplotlib.dates
+import matplotlib.font_manager
 import matplotlib.ticker
 import xarray as xr
 
@@ -88,15 +90,37 @@ def year_x(exp: Experiment, years) -> pd.DatetimeIndex:
     return pd.DatetimeIndex([mid[t.year == y].mean() for y in years])
 
 
+class _YearLabels(matplotlib.ticker.Locator):
+    """Every k-th year's label, k the smallest of 1, 2, 5, 10 ... whose labels fit the axis as
+    drawn (chosen at drawing time, when the axis has its final width: a step fixed by the
+    number of years alone crowded the narrower figures' labels together)."""
+
+    def __init__(self, positions):
+        self.positions = list(positions)
+        # The tick labels' size as the figure's style sets it (asking the axis for its ticks
+        # here would call this locator again).
+        self.fontsize = matplotlib.font_manager.FontProperties(
+            size=matplotlib.rcParams["xtick.labelsize"]).get_size_in_points()
+
+    def __call__(self):
+        ax = self.axis.axes
+        width_in = ax.get_window_extent().width / ax.figure.dpi
+        room = max(2, int(width_in / (7 * 0.6 * self.fontsize / 72)))  # "2010*" and a space: ~7 characters
+        n = len(self.positions)
+        step = next(k for k in (1, 2, 5, 10, 20, 25, 50, 100, 10**9) if -(-n // k) <= room)
+        return self.positions[::step]
+
+
 def time_axis(ax, exp: Experiment, partial: list[int] = ()) -> None:
     """Years labelled in their middle, ticks at year boundaries; '*' marks a partial year."""
     t = pd.DatetimeIndex(exp.times().values)
     first, last = t[0], t[-1] + pd.offsets.MonthBegin(1)
     years = list(range(first.year, t[-1].year + 1))
-    step = 1 if len(years) <= 12 else 2 if len(years) <= 24 else 5
     ax.set_xlim(first, last)
-    ax.set_xticks(year_x(exp, years)[::step])
-    ax.set_xticklabels([f"{y}*" if y in partial else str(y) for y in years[::step]])
+    where = matplotlib.dates.date2num(year_x(exp, years).to_pydatetime())
+    text = {round(float(x), 6): (f"{y}*" if y in partial else str(y)) for x, y in zip(where, years)}
+    ax.xaxis.set_major_locator(_YearLabels(where))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _pos: text.get(round(float(x), 6), "")))
     ax.set_xticks([pd.Timestamp(year=y, month=1, day=1) for y in years[1:]], minor=True)
     for a in ax.get_shared_x_axes().get_siblings(ax):
         a.tick_params(axis="x", which="major", length=0, pad=3)
