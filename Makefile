@@ -66,7 +66,7 @@ bench: deps build
 # (docs/figures.md). FILE may be a single run, an ensemble (migsim sweep) or a comparison
 # (migsim compare); BASE and POLICY two runs, or BASE one comparison file holding both:
 #   make figures [FILE=outputs/americas.h5] [FIGDIR=outputs/figures]
-#   make brief [BASE=base.h5 POLICY=policy.h5 | BASE=comparison.h5] [BRIEF=outputs/brief.pdf]
+#   make brief [BASE=base.h5 POLICY=policy.h5 | BASE=comparison.h5] [BRIEF=outputs/brief.pdf] [COUNTRY=USA]
 FILE      ?= outputs/americas.h5
 FIGDIR    ?= outputs/figures
 BRIEF     ?= outputs/brief.pdf
@@ -93,9 +93,9 @@ ifeq ($(strip $(BASE)),)
 	@mkdir -p outputs
 	$(BUILD)/migsim run $(BRIEF_EXAMPLE_BASE) -o outputs/brief-base.h5 --force --quiet
 	$(BUILD)/migsim run $(BRIEF_EXAMPLE_POLICY) -o outputs/brief-policy.h5 --force --quiet
-	$(FIGURES) brief outputs/brief-base.h5 outputs/brief-policy.h5 -o $(BRIEF)
+	$(FIGURES) brief outputs/brief-base.h5 outputs/brief-policy.h5 -o $(BRIEF) $(if $(COUNTRY),--country $(COUNTRY))
 else
-	$(FIGURES) brief $(BASE) $(POLICY) -o $(BRIEF)
+	$(FIGURES) brief $(BASE) $(POLICY) -o $(BRIEF) $(if $(COUNTRY),--country $(COUNTRY))
 endif
 
 # --- batch and HPC (issue 4) ---

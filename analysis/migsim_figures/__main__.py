@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("policy", nargs="?", help="policy output file (omit when BASE holds both)")
     b.add_argument("-o", "--output", default="outputs/brief.pdf")
     b.add_argument("--base-label", help="which scenario of BASE is the baseline (default: the first)")
+    b.add_argument("--country", help="also give this country's headline numbers (a location code, e.g. USA)")
     b.add_argument("--policy-label", help="which scenario of POLICY (or BASE) is the policy "
                                          "(default: the first of POLICY, or the second of BASE)")
     args = ap.parse_args(argv)
@@ -33,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(written)} files in {args.outdir} ({time.perf_counter() - t0:.1f} s)")
         else:
             from .brief import make_brief
-            pages = make_brief(args.base, args.policy, args.output, args.base_label, args.policy_label)
+            pages = make_brief(args.base, args.policy, args.output, args.base_label, args.policy_label,
+                               country=args.country)
             print(f"wrote {args.output} ({pages} pages, {time.perf_counter() - t0:.1f} s)")
     except (FileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

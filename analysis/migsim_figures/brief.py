@@ -79,8 +79,53 @@ def _end(fn):
 END_STOCK = {"migrant_stock_lac": _end(M.stock_lac), "migrant_stock": _end(M.stock_total)}
 
 
-def headline_measures(exp: Experiment) -> list[tuple[str, str, str, xr.DataArray]]:
-    """(key, label, unit, per-run values) of the brief's headline numbers for one experiment."""
+_COUNTRY_TOTALS: dict[str, dict] = {}
+
+
+def country_totals(code: str) -> dict:
+    """The headline totals of one country (`make brief COUNTRY=USA`): arrivals in it,
+    crossings of and deaths on the route edges at its borders, its vacancies and hires, the
+    migrants living there at the end. Made once per country, as measures are cached by
+    function."""
+    if code in _COUNTRY_TOTALS:
+        return _COUNTRY_TOTALS[code]
+
+    def edges(ds):
+        return [e for e in ds["edge"].values if code in str(e).split("-")]
+
+    def fn(name, body):
+        body.__qualname__ = f"{name}_{code}"
+        return body
+
+    t = {
+        "irregular_arrivals": fn("irregular_arrivals_in", lambda ds: ds["arrivals"].sel(
+            arrival_kind=M.IRREGULAR, location=code).sum(["origin", "time"])),
+        "regular_arrivals": fn("regular_arrivals_in", lambda ds: ds["arrivals"].sel(
+            arrival_kind=[k for k in M.PATHWAY_KINDS if k in list(ds["arrival_kind"].values)],
+            location=code).sum(["origin", "arrival_kind", "time"])),
+        "irregular_crossings": fn("crossings_at", lambda ds: ds["irregular_crossings"].sel(
+            edge=edges(ds)).sum(["edge", "time"])),
+        "route_deaths": fn("deaths_at", lambda ds: ds["route_deaths"].sel(edge=edges(ds)).sum(["edge", "time"])),
+        "vacancies_filled": fn("hires_in", lambda ds: ds["hires"].sel(location=code).sum(["sector", "time"])),
+        "vacancies": fn("vacancies_in", lambda ds: ds["vacancies"].sel(location=code).sum(["sector", "time"])),
+        "migrant_stock": fn("stock_in", lambda ds: M.stock_by_location(ds).sel(location=code).isel(
+            time=-1, drop=True)),
+    }
+    _COUNTRY_TOTALS[code] = t
+    return t
+
+
+def check_country(exp: Experiment, code: str) -> str:
+    """The country's name, or a FileError naming the codes the file has."""
+    codes = [str(c) for c in exp.run(0)["location"].values]
+    if code not in codes:
+        raise FileError(f"{exp.path} has no country {code!r}; its countries: {' '.join(codes)}")
+    return country_names(exp).get(code, code)
+
+
+def headline_measures(exp: Experiment, country: str | None = None) -> list[tuple[str, str, str, xr.DataArray]]:
+    """(key, label, unit, per-run values) of the brief's headline numbers for one experiment;
+    with `country`, that country's numbers after the whole region's."""
     t = {k: exp.measure(fn) for k, fn in TOTALS.items()}
     share = 100 * t["vacancies_filled"] / t["vacancies"].where(t["vacancies"] > 0)
     first, last = period(exp)
@@ -97,13 +142,28 @@ def headline_measures(exp: Experiment) -> list[tuple[str, str, str, xr.DataArray
                     exp.measure(END_STOCK["migrant_stock_lac"])))
     out.append(("migrant_stock", f"Migrants living in the modelled countries, {last}", "persons",
                 exp.measure(END_STOCK["migrant_stock"])))
+    if country:
+        name = check_country(exp, country)
+        c = {k: exp.measure(f) for k, f in country_totals(country).items()}
+        out += [
+            (f"{country}_irregular_crossings", f"{name}: irregular crossings of its borders", "persons",
+             c["irregular_crossings"]),
+            (f"{country}_route_deaths", f"{name}: deaths on routes at its borders", "persons", c["route_deaths"]),
+            (f"{country}_irregular_arrivals", f"{name}: irregular arrivals", "persons", c["irregular_arrivals"]),
+            (f"{country}_regular_arrivals", f"{name}: regular arrivals through a pathway", "persons",
+             c["regular_arrivals"]),
+            (f"{country}_vacancies_filled_pct", f"{name}: share of vacancies filled by migrants", "%",
+             100 * c["vacancies_filled"] / c["vacancies"].where(c["vacancies"] > 0)),
+            (f"{country}_migrant_stock", f"{name}: migrants living there, {last}", "persons", c["migrant_stock"]),
+        ]
     return out
 
 
-def headline_table(base: Experiment, policy: Experiment) -> pd.DataFrame:
+def headline_table(base: Experiment, policy: Experiment, country: str | None = None) -> pd.DataFrame:
     """One row per headline number: each scenario's median and band, and the paired difference."""
     rows = []
-    for (key, label, unit, a), (_, _, _, p) in zip(headline_measures(base), headline_measures(policy)):
+    for (key, label, unit, a), (_, _, _, p) in zip(headline_measures(base, country),
+                                                   headline_measures(policy, country)):
         d = paired_difference(a, p)
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = 100 * d / a.sel({REP: d[REP].values}).where(a.sel({REP: d[REP].values}) != 0) \
@@ -395,6 +455,8 @@ def rows_that_fit(top_in: float, bottom_in: float, tables: int, row_in: float, c
 
 #: The headline numbers the issue asks a brief to lead with, in order.
 BULLETS = ["irregular_crossings", "route_deaths", "regular_arrivals", "vacancies_filled", "migrant_stock_lac"]
+#: With a focus country, its numbers follow (keys prefixed by its code).
+COUNTRY_BULLETS = ["irregular_crossings", "route_deaths", "irregular_arrivals", "vacancies_filled_pct"]
 
 
 def sentence(row: pd.Series) -> str:
@@ -477,11 +539,12 @@ def country_names(exp: Experiment) -> dict[str, str]:
 
 
 def make_brief(base_path: str, policy_path: str | None, out: str, base_label=None, policy_label=None,
-               png_dir: str | None = None) -> int:
-    """Write the brief PDF (and its numbers as CSV); returns the number of pages."""
+               png_dir: str | None = None, country: str | None = None) -> int:
+    """Write the brief PDF (and its numbers as CSV); returns the number of pages. `country`
+    (a location code) adds that country's headline numbers and sentences."""
     base, policy = pick(base_path, policy_path, base_label, policy_label)
     first, last = period(base)
-    head = headline_table(base, policy)
+    head = headline_table(base, policy, country)
     inputs = input_differences(base, policy)
     dest, edges, paths = by_destination(base, policy), by_edge(base, policy), by_pathway(base, policy)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
@@ -516,7 +579,8 @@ def make_brief(base_path: str, policy_path: str | None, out: str, base_label=Non
               "(not through a modelled pathway); vacancies filled include labour-visa arrivals.")
     y = paragraph(p, y + 0.08, note, 6.5, MUTED)
     y = heading(p, y + 0.1, "In brief", 10)
-    for key in BULLETS:
+    bullets = BULLETS + ([f"{country}_{k}" for k in COUNTRY_BULLETS] if country else [])
+    for key in bullets:
         rows_k = head[head["measure"] == key]
         text = sentence(rows_k.iloc[0]) if len(rows_k) else ""
         if text:

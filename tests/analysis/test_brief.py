@@ -188,6 +188,35 @@ def test_brief_sentence_claims_no_direction_when_the_interval_holds_zero():
     assert "lower under the policy." in single and "interval" not in single
 
 
+def test_brief_for_a_country_adds_its_numbers_read_from_the_files(examples, tmp_path):
+    """make brief COUNTRY=USA: the USA's arrivals, border crossings and deaths (the edges with
+    USA at one end), share of vacancies filled and stock, each the files' own sums."""
+    import xarray as xr
+    out = str(tmp_path / "usa.pdf")
+    assert make_brief(examples["run"], examples["policy_run"], out, country="USA") >= 2
+    head = headline(out)
+    for key, path in (("base_median", examples["run"]), ("policy_median", examples["policy_run"])):
+        ds = xr.open_dataset(path, engine="h5netcdf")
+        at_border = [e for e in ds.edge.values if "USA" in str(e).split("-")]
+        assert at_border == ["MEX-USA"]
+        assert head.loc["USA_irregular_arrivals", key] == \
+            float(ds.arrivals.sel(location="USA", arrival_kind="irregular").sum())
+        assert head.loc["USA_irregular_crossings", key] == float(ds.irregular_crossings.sel(edge=at_border).sum())
+        assert head.loc["USA_route_deaths", key] == float(ds.route_deaths.sel(edge=at_border).sum())
+        share = 100 * float(ds.hires.sel(location="USA").sum()) / float(ds.vacancies.sel(location="USA").sum())
+        assert head.loc["USA_vacancies_filled_pct", key] == pytest.approx(share)
+    assert head.loc["USA_irregular_crossings", "label"] == "United States: irregular crossings of its borders"
+    # The region's rows are still there, and the CLI passes --country on.
+    assert "irregular_crossings" in head.index
+    with pytest.raises(FileError, match="no country 'XYZ'"):
+        make_brief(examples["run"], examples["policy_run"], str(tmp_path / "x.pdf"), country="XYZ")
+    p = subprocess.run([sys.executable, "-m", "migsim_figures", "brief", examples["run"], examples["policy_run"],
+                        "-o", str(tmp_path / "cli.pdf"), "--country", "MEX"],
+                       cwd=ANALYSIS, capture_output=True, text=True, env=dict(os.environ, MPLBACKEND="Agg"))
+    assert p.returncode == 0, p.stderr
+    assert "MEX_irregular_crossings" in set(headline(str(tmp_path / "cli.pdf")).index)
+
+
 def test_input_differences_of_an_extends_variant(examples):
     from migsim_figures.brief import input_differences
     base = open_source(examples["run"]).experiments[0]
