@@ -22,7 +22,7 @@ help:
 	@echo "make build   build $(BUILD)/migsim (Release, -O3)"
 	@echo "make deps    install the missing Debian packages (and say which)"
 	@echo "make figures figures from FILE= (default outputs/americas.h5) into FIGDIR= (outputs/figures)"
-	@echo "make brief   a PDF comparing BASE= and POLICY= (default: two example scenarios)"
+	@echo "make brief   a PDF comparing BASE= and POLICY= (default: two example scenarios); COUNTRY=USA adds one country's numbers"
 	@echo "make bench   performance benchmarks into outputs/bench/results.json"
 	@echo "make test-hpc   only the MPI and Slurm tests"
 	@echo "make test-asan  the whole suite under AddressSanitizer and UBSan (build-asan/)"
