@@ -12,7 +12,7 @@ DEPS_BUILD := cmake g++ make git pkg-config libhdf5-dev hdf5-tools zlib1g-dev li
 DEPS_PYTHON := python3-h5py python3-xarray python3-h5netcdf python3-netcdf4 netcdf-bin \
                python3-pandas python3-matplotlib python3-pytest python3-yaml
 
-.PHONY: all deps deps-build deps-python build run test clean help
+.PHONY: all deps deps-build deps-python build build-migsim run test clean help
 
 all: build
 
@@ -44,7 +44,11 @@ $(BUILD)/CMakeCache.txt:
 build: deps-build $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: deps build
+# The program alone, without the tests and the benchmark (what `make run` needs).
+build-migsim: deps-build $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target migsim
+
+run: deps build-migsim
 	@mkdir -p outputs
 	$(BUILD)/migsim run $(SCENARIO) -o $(OUT) --force
 	$(PYTHON) analysis/summary.py $(OUT)
@@ -89,7 +93,7 @@ BRIEF_EXAMPLE_POLICY := configs/examples/corridor-labour-pathways.yaml
 
 brief: deps-figures
 ifeq ($(strip $(BASE)),)
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory build-migsim
 	@mkdir -p outputs
 	$(BUILD)/migsim run $(BRIEF_EXAMPLE_BASE) -o outputs/brief-base.h5 --force --quiet
 	$(BUILD)/migsim run $(BRIEF_EXAMPLE_POLICY) -o outputs/brief-policy.h5 --force --quiet

@@ -137,7 +137,7 @@ class Builder {
       if (!list.is_sequence()) continue;
       for (std::size_t i = 0; i < list.items.size(); ++i)
         if (const Node* r = list.items[i].is_map() ? list.items[i].find("remove") : nullptr) {
-          r_.error(*r, key_path(index_path(key, i), "remove"),
+          r_.error(*r, key_path(scenario::item_path(key, i, list.items[i]), "remove"),
                    "only a file that extends another (`extends:`) can remove an item of its base");
         }
     }
@@ -350,7 +350,7 @@ class Builder {
     std::set<std::string> seen;
     for (std::size_t i = 0; i < list->items.size(); ++i) {
       const Node& item = list->items[i];
-      const std::string path = index_path("countries", i);
+      const std::string path = scenario::item_path("countries", i, item);
       Country c;
       if (!r_.map(item, path, kCountryKeys)) {
         s.countries.push_back(c);
@@ -436,7 +436,7 @@ class Builder {
     std::set<std::pair<int, int>> seen;
     for (std::size_t i = 0; i < list->items.size(); ++i) {
       const Node& item = list->items[i];
-      const std::string path = index_path("routes", i);
+      const std::string path = scenario::item_path("routes", i, item);
       if (!r_.map(item, path, kRouteKeys)) continue;
       Route rt;
       bool ok = true;
@@ -509,7 +509,7 @@ class Builder {
     std::set<std::string> seen;
     for (std::size_t i = 0; i < list->items.size(); ++i) {
       const Node& item = list->items[i];
-      const std::string path = index_path("pathways", i);
+      const std::string path = scenario::item_path("pathways", i, item);
       if (!r_.map(item, path, kPathwayKeys)) continue;
       Pathway p;
       p.open = s.start;
@@ -748,7 +748,7 @@ class Builder {
     std::vector<std::pair<const Node*, std::string>> event_value;  // each event's value node and key path
     for (std::size_t i = 0; i < list->items.size(); ++i) {
       const Node& item = list->items[i];
-      const std::string path = index_path("events", i);
+      const std::string path = scenario::item_path("events", i, item);
       if (!r_.map(item, path, {"date", "name", "pathway", "route", "country", "sector", "set", "note"})) continue;
       Event base;
       bool ok = true;

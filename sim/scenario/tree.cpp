@@ -641,6 +641,20 @@ const char* identity_key(const Node& item) {
   return nullptr;
 }
 
+}  // namespace
+
+std::string item_path(const std::string& list_path, std::size_t index, const Node& item) {
+  if (const char* key = identity_key(item)) {
+    const std::string& id = item.find(key)->scalar;
+    bool plain = !id.empty() && id.size() <= 64;
+    for (unsigned char c : id) plain = plain && c >= 0x20 && c != 0x7f && c != '[' && c != ']';
+    if (plain) return list_path + "[" + id + "]";
+  }
+  return list_path + "[" + std::to_string(index) + "]";
+}
+
+namespace {
+
 /// Whether `item` asks to be removed: its `remove` key, spelt as the loader's booleans are
 /// (true/True/TRUE/yes/on, false/...). Any other value is an error.
 bool wants_removal(const Node& item, const std::string& path) {
@@ -681,7 +695,7 @@ void merge_lists(Node& base, Node over, const std::string& path) {
   std::size_t from_base = base.items.size();
   for (std::size_t k = 0; k < over.items.size(); ++k) {
     Node& item = over.items[k];
-    const std::string item_path = path + "[" + std::to_string(k) + "]";
+    const std::string item_path = scenario::item_path(path, k, item);
     const char* key = identity_key(item);
     if (!key) {
       if (item.find("remove")) {

@@ -85,6 +85,11 @@ Node load_with_extends(const std::filesystem::path& path, std::vector<std::strin
 /// in `over` replaces what `base` had.
 void merge(Node& base, Node over);
 
+/// The key path of item `index` of the list at `list_path`: by its identity when it has one
+/// (`pathways[usa-h2a]`, `countries[VEN]`, `routes[COL-PAN]`, as experiments address items),
+/// else by position (`events[3]`).
+std::string item_path(const std::string& list_path, std::size_t index, const Node& item);
+
 /// Writes a tree back as YAML (block style), for the resolved scenario stored in outputs.
 std::string to_yaml(const Node& node);
 /// The same text, written by yaml-cpp's emitter throughout (to_yaml writes it itself, faster;

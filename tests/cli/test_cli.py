@@ -37,7 +37,7 @@ def test_validate_reports_file_line_key_and_exit_2(tmp_path):
     bad.write_text(EXAMPLE.read_text().replace("quota: 6000", "quota: lots").replace("move_rate:", "move_rat:"))
     p = migsim("validate", bad, check=2)
     lines = [l for l in p.stderr.splitlines() if l.startswith("error:")]
-    assert any(f"{bad}:" in l and "pathways[0].quota: expected an integer between 0 and 10000000000, got \"lots\"" in l for l in lines)
+    assert any(f"{bad}:" in l and "pathways[usa-seasonal-agriculture].quota: expected an integer between 0 and 10000000000, got \"lots\"" in l for l in lines)
     assert any("behaviour.move_rat: unknown key; did you mean \"move_rate\"?" in l for l in lines)
     assert "2 errors" in p.stderr
 

@@ -19,16 +19,16 @@ std::string only_problem(const std::string& extra) {
 TEST_CASE("wrong types name the key path, what was expected and what was found") {
   // base_yaml has 11 lines; the next line is 12.
   CHECK(only_problem("pathways:\n  - {name: v, country: CCC, kind: labour_visa, quota: lots}\n") ==
-        "test.yaml:13:55: pathways[0].quota: expected an integer between 0 and 10000000000, got \"lots\"");
+        "test.yaml:13:55: pathways[v].quota: expected an integer between 0 and 10000000000, got \"lots\"");
   CHECK(only_problem("routes:\n  - {edge: AAA-BBB, months: 1.5}\n  - {edge: BBB-CCC}\n") ==
-        "test.yaml:13:29: routes[0].months: expected an integer between 1 and 120, got \"1.5\"");
+        "test.yaml:13:29: routes[AAA-BBB].months: expected an integer between 1 and 120, got \"1.5\"");
   CHECK(only_problem("behaviour: {move_rate: high}\n") ==
         "test.yaml:12:24: behaviour.move_rate: expected a number, got \"high\"");
   CHECK(only_problem("behaviour: {move_rate: '0.1'}\n").find("expected a number, got \"0.1\"") != std::string::npos);
   CHECK(only_problem("behaviour: [1, 2]\n") == "test.yaml:12:12: behaviour: expected a map of keys, got a list");
   CHECK(only_problem("routes: {edge: AAA-BBB}\n") == "test.yaml:12:9: routes: expected a list, got a map");
   CHECK(only_problem("pathways:\n  - {name: v, country: CCC, kind: labour_visa, open: soon}\n")
-            .find("pathways[0].open: expected a month like 2010-01, got \"soon\"") != std::string::npos);
+            .find("pathways[v].open: expected a month like 2010-01, got \"soon\"") != std::string::npos);
 }
 
 TEST_CASE("numbers out of range, not finite, and probabilities outside [0, 1]") {
@@ -38,7 +38,7 @@ TEST_CASE("numbers out of range, not finite, and probabilities outside [0, 1]") 
   CHECK(huge[0].find("scenario_format: expected a positive integer of at most 9007199254740992 (2^53), got \"1e16\"") !=
         std::string::npos);
   CHECK(only_problem("pathways:\n  - {name: v, country: CCC, kind: labour_visa, quota: 2e10}\n")
-            .find("pathways[0].quota: expected an integer between 0 and 10000000000, got \"2e10\"") != std::string::npos);
+            .find("pathways[v].quota: expected an integer between 0 and 10000000000, got \"2e10\"") != std::string::npos);
   CHECK(only_problem("behaviour: {return_rate: 1.5}\n") ==
         "test.yaml:12:26: behaviour.return_rate: expected a probability between 0 and 1, got 1.5");
   CHECK(only_problem("behaviour: {return_rate: -0.1}\n").find("expected a probability between 0 and 1, got -0.1") !=
@@ -61,7 +61,7 @@ TEST_CASE("unknown keys suggest the nearest valid key") {
   CHECK(problems("extens: base.yaml\nname: variant\n") ==
         std::vector<std::string>{"test.yaml:1:1: extens: unknown key; did you mean \"extends\"?"});
   CHECK(only_problem("pathways:\n  - {name: v, country: CCC, kind: labour_visa, qouta: 5}\n") ==
-        "test.yaml:13:48: pathways[0].qouta: unknown key; did you mean \"quota\"?");
+        "test.yaml:13:48: pathways[v].qouta: unknown key; did you mean \"quota\"?");
   CHECK(only_problem("behavior: {}\n") == "test.yaml:12:1: behavior: unknown key; did you mean \"behaviour\"?");
   const std::string far = only_problem("zzzz: 1\n");
   CHECK(far.find("zzzz: unknown key; expected one of:") != std::string::npos);
@@ -75,9 +75,9 @@ TEST_CASE("missing required keys") {
   CHECK(contains(p, "sectors: missing required key"));
   CHECK(contains(p, "countries: missing required key"));
   CHECK(only_problem("pathways:\n  - {name: v, kind: labour_visa}\n") ==
-        "test.yaml:13:5: pathways[0].country: missing required key");
+        "test.yaml:13:5: pathways[v].country: missing required key");
   CHECK(only_problem("pathways:\n  - {name: r, country: BBB, kind: regularisation}\n")
-            .find("pathways[0].take_up: missing required key") != std::string::npos);
+            .find("pathways[r].take_up: missing required key") != std::string::npos);
 }
 
 TEST_CASE("dates out of range or in the wrong order") {
@@ -93,9 +93,9 @@ TEST_CASE("dates out of range or in the wrong order") {
 
 TEST_CASE("references to countries, sectors, pathways and routes that do not exist") {
   CHECK(only_problem("pathways:\n  - {name: v, country: CCX, kind: labour_visa}\n") ==
-        "test.yaml:13:24: pathways[0].country: unknown country \"CCX\"; did you mean \"CCC\"?");
+        "test.yaml:13:24: pathways[v].country: unknown country \"CCX\"; did you mean \"CCC\"?");
   CHECK(only_problem("pathways:\n  - {name: v, country: CCC, kind: labour_visa, sectors: [farms]}\n")
-            .find("pathways[0].sectors[0]: unknown sector \"farms\"; did you mean \"farm\"?") != std::string::npos);
+            .find("pathways[v].sectors[0]: unknown sector \"farms\"; did you mean \"farm\"?") != std::string::npos);
   CHECK(only_problem("routes:\n  - {edge: AAA-QQQ}\n").find("unknown country \"QQQ\"") != std::string::npos);
   CHECK(only_problem("events:\n  - {date: 2020-03, pathway: nope, set: {open: false}}\n")
             .find("events[0].pathway: unknown pathway \"nope\"") != std::string::npos);
@@ -136,7 +136,7 @@ pathways:
 )");
   REQUIRE(p.size() == 5);
   CHECK(p[0].find("test.yaml:12:") == 0);
-  CHECK(p[4].find("pathways[0].quota") != std::string::npos);
+  CHECK(p[4].find("pathways[v].quota") != std::string::npos);
 }
 
 TEST_CASE("empty and non-map documents") {

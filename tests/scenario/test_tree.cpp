@@ -295,9 +295,9 @@ routes:
     return "";
   };
   CHECK(error_of("pathways:\n  - {name: p2, remove: true}\n") ==
-        "over.yaml:2:12: pathways[0].name: nothing named \"p2\" in the base's pathways to remove; did you mean \"p1\"?");
+        "over.yaml:2:12: pathways[p2].name: nothing named \"p2\" in the base's pathways to remove; did you mean \"p1\"?");
   CHECK(error_of("pathways:\n  - {name: p1, remove: maybe}\n") ==
-        "over.yaml:2:24: pathways[0].remove: expected true or false, got \"maybe\"");
+        "over.yaml:2:24: pathways[p1].remove: expected true or false, got \"maybe\"");
   CHECK(error_of("pathways:\n  - {name: p1, remove: \"true\"}\n").find("expected true or false") != std::string::npos);
   CHECK(merged("pathways:\n  - {name: p1, remove: True}\n").find("pathways")->items.empty());
 }
@@ -318,7 +318,7 @@ TEST_CASE("extends: relative paths, errors point at the file that holds the valu
     FAIL("expected an error");
   } catch (const InputError& e) {
     REQUIRE(e.problems().size() == 1);
-    CHECK(e.problems()[0] == child + ":3:25: pathways[0].quota: expected an integer between 0 and 10000000000, got \"lots\"");
+    CHECK(e.problems()[0] == child + ":3:25: pathways[visa].quota: expected an integer between 0 and 10000000000, got \"lots\"");
   }
   // A valid variant loads, and keeps the base's other values.
   const std::string ok = dir.write("variants/ok.yaml", "extends: ../base.yaml\npathways:\n  - {name: visa, quota: 250}\n");
