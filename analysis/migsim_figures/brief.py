@@ -477,9 +477,10 @@ def sentence(row: pd.Series) -> str:
     band = fmt_band(row["difference_q05"], row["difference_q95"], unit, diff=True)
     runs = f"{int(row['n_pairs'])} paired runs"
     if row["n_pairs"] > 1 and row["difference_q05"] <= 0 <= row["difference_q95"]:
-        # The interval holds zero: the runs disagree on the direction, so none is claimed.
-        return (f"{row['label']}: no clear difference (median {amount} {direction} under the policy; "
-                f"90% interval {band}, {runs}).")
+        # The interval holds zero (a run with no difference, or runs that disagree on the
+        # direction): no direction is claimed.
+        median = f"median {amount} {direction} under the policy" if d != 0 else "median 0"
+        return f"{row['label']}: no clear difference ({median}; 90% interval {band}, {runs})."
     text = f"{row['label']}: {amount} {direction} under the policy"
     if row["n_pairs"] > 1:
         text += f" (90% interval {band}, {runs})"
@@ -554,6 +555,8 @@ def make_brief(base_path: str, policy_path: str | None, out: str, base_label=Non
     inputs_csv = os.path.splitext(out)[0] + "_inputs.csv"
     if inputs is not None:
         inputs.to_csv(inputs_csv, index=False)
+    elif os.path.exists(inputs_csv):
+        os.remove(inputs_csv)  # an earlier brief's, which would no longer match this PDF
 
     pages = []
     W, H = A4

@@ -120,7 +120,12 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header, c
       sum.add(block.data(), m * agents.record_bytes);
       out.write(block.data(), static_cast<std::streamsize>(m * agents.record_bytes));
     }
-    if (out && written != agents.size()) throw std::logic_error("checkpoint: agents' records miscounted");
+    if (out && written != agents.size()) {
+      out.close();
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw std::logic_error("checkpoint: agents' records miscounted");
+    }
     const std::uint64_t digest = sum.value();
     out.write(reinterpret_cast<const char*>(&digest), sizeof digest);
     out.flush();

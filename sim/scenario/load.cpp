@@ -143,18 +143,24 @@ class Builder {
     }
   }
 
-  Scenario build(const Node& root) {
+  /// `extended`: the tree merges files (the top file's `extends` was read and taken out).
+  Scenario build(const Node& root, bool extended) {
     Scenario s;
     if (root.is_null()) {
       r_.error(root, "", "the file is empty (or holds only comments): a scenario is a map of keys, see docs/scenario.md");
       return s;
     }
-    if (!r_.map(root, "", kTopKeys, {"extends"})) return s;
+    // `extends` is offered as a correction only where the file extends nothing.
+    const std::vector<std::string> also = extended ? std::vector<std::string>{} : std::vector<std::string>{"extends"};
+    if (!r_.map(root, "", kTopKeys, also)) return s;
     // A misspelt `extends` (reported above with the correction) leaves the file without its
-    // base: the required keys it lacks would follow from that one mistake, so stop here.
+    // base: the required keys it lacks would follow from that one mistake, so stop here. Only
+    // a key whose nearest valid key is `extends` counts (not `exents`, nearer `events`).
+    std::vector<std::string> all = kTopKeys;
+    all.insert(all.end(), also.begin(), also.end());
     for (const auto& [key, value] : root.entries)
-      if (key != "extends" && scenario::nearest(key, {"extends"}) == "extends" &&
-          std::find(kTopKeys.begin(), kTopKeys.end(), key) == kTopKeys.end())
+      if (!extended && std::find(kTopKeys.begin(), kTopKeys.end(), key) == kTopKeys.end() &&
+          scenario::nearest(key, all) == "extends")
         return s;
     check_no_removals(root);
     read_header(root, s);
@@ -986,7 +992,7 @@ class Builder {
 Scenario finish(const Node& root, std::vector<std::string> files) {
   Diagnostics diag;
   Builder b(diag);
-  Scenario s = b.build(root);
+  Scenario s = b.build(root, files.size() > 1);
   diag.throw_if_any();
   s.files = std::move(files);
   s.resolved_yaml = scenario::to_yaml(root);

@@ -184,6 +184,10 @@ def test_brief_sentence_claims_no_direction_when_the_interval_holds_zero():
     clear = sentence(row.copy().replace({19.0: -5.0}))
     assert clear.startswith("Deaths on routes: 63") and "lower under the policy" in clear
     assert "no clear" not in clear
+    zero = row.copy()
+    zero["difference_median"] = 0.0
+    assert sentence(zero).startswith("Deaths on routes: no clear difference (median 0; 90% interval ")
+    assert "lower" not in sentence(zero) and "higher" not in sentence(zero)
     single = sentence(row.copy().replace({3: 1}))  # one pair: no interval to judge by
     assert "lower under the policy." in single and "interval" not in single
 

@@ -60,6 +60,11 @@ TEST_CASE("unknown keys suggest the nearest valid key") {
   CHECK(only_problem("extend: other.yaml\n") == "test.yaml:12:1: extend: unknown key; did you mean \"extends\"?");
   CHECK(problems("extens: base.yaml\nname: variant\n") ==
         std::vector<std::string>{"test.yaml:1:1: extens: unknown key; did you mean \"extends\"?"});
+  // A key nearer another (`exents` for `events`) does not stop the loader: the file's other
+  // problems are reported too.
+  const auto p = problems(with(base_yaml(), "start: 2020-01", "start: banana") + "exents: []\n");
+  CHECK(p.size() == 2);
+  CHECK(contains(p, "exents: unknown key; did you mean \"events\"?"));
   CHECK(only_problem("pathways:\n  - {name: v, country: CCC, kind: labour_visa, qouta: 5}\n") ==
         "test.yaml:13:48: pathways[v].qouta: unknown key; did you mean \"quota\"?");
   CHECK(only_problem("behavior: {}\n") == "test.yaml:12:1: behavior: unknown key; did you mean \"behaviour\"?");

@@ -328,6 +328,17 @@ TEST_CASE("extends: relative paths, errors point at the file that holds the valu
   CHECK(s.pathways[0].kind == PathwayKind::LabourVisa);
   CHECK(s.resolved_yaml.find("quota: 250") != std::string::npos);
   CHECK(s.resolved_yaml.find("extends") == std::string::npos);
+  // In a file that extends another, a key near `extends` is not offered it, nor stops the
+  // loader before the file's other problems.
+  const std::string near = dir.write("variants/near.yaml", "extends: ../base.yaml\nextent: []\nstart: banana\n");
+  try {
+    load_scenario(near);
+    FAIL("expected an error");
+  } catch (const InputError& e) {
+    CHECK(e.problems().size() == 2);
+    CHECK_MESSAGE(e.problems()[0].find("extent: unknown key") != std::string::npos, e.problems()[0]);
+    CHECK_MESSAGE(e.problems()[0].find("extends") == std::string::npos, e.problems()[0]);
+  }
 }
 
 TEST_CASE("extends: cycles and missing bases are clear errors") {
