@@ -83,33 +83,37 @@ _COUNTRY_TOTALS: dict[str, dict] = {}
 
 
 def country_totals(code: str) -> dict:
-    """The headline totals of one country (`make brief COUNTRY=USA`): arrivals in it,
-    crossings of and deaths on the route edges at its borders, its vacancies and hires, the
-    migrants living there at the end. Made once per country, as measures are cached by
-    function."""
+    """The headline totals of one country (`make brief COUNTRY=USA`): the region's measures
+    on its slice of the file (arrivals in it, its vacancies and hires; crossings of and deaths
+    on the route edges with it at one end), and the migrants living there at the end. Made
+    once per country, as measures are cached by function."""
     if code in _COUNTRY_TOTALS:
         return _COUNTRY_TOTALS[code]
 
-    def edges(ds):
-        return [e for e in ds["edge"].values if code in str(e).split("-")]
+    def here(ds):
+        return ds.sel(location=[code])
 
-    def fn(name, body):
-        body.__qualname__ = f"{name}_{code}"
-        return body
+    def border(ds):
+        return ds.sel(edge=[e for e in ds["edge"].values if code in str(e).split("-")])
+
+    def total(fn, part):
+        def at(ds: xr.Dataset) -> xr.DataArray:
+            return fn(part(ds)).sum("time")
+        at.__qualname__ = f"total_{fn.__qualname__}_{code}"
+        return at
+
+    def stock(ds: xr.Dataset) -> xr.DataArray:
+        return M.stock_by_location(ds).sel(location=code).isel(time=-1, drop=True)
+    stock.__qualname__ = f"end_stock_{code}"
 
     t = {
-        "irregular_arrivals": fn("irregular_arrivals_in", lambda ds: ds["arrivals"].sel(
-            arrival_kind=M.IRREGULAR, location=code).sum(["origin", "time"])),
-        "regular_arrivals": fn("regular_arrivals_in", lambda ds: ds["arrivals"].sel(
-            arrival_kind=[k for k in M.PATHWAY_KINDS if k in list(ds["arrival_kind"].values)],
-            location=code).sum(["origin", "arrival_kind", "time"])),
-        "irregular_crossings": fn("crossings_at", lambda ds: ds["irregular_crossings"].sel(
-            edge=edges(ds)).sum(["edge", "time"])),
-        "route_deaths": fn("deaths_at", lambda ds: ds["route_deaths"].sel(edge=edges(ds)).sum(["edge", "time"])),
-        "vacancies_filled": fn("hires_in", lambda ds: ds["hires"].sel(location=code).sum(["sector", "time"])),
-        "vacancies": fn("vacancies_in", lambda ds: ds["vacancies"].sel(location=code).sum(["sector", "time"])),
-        "migrant_stock": fn("stock_in", lambda ds: M.stock_by_location(ds).sel(location=code).isel(
-            time=-1, drop=True)),
+        "irregular_arrivals": total(M.irregular_arrivals, here),
+        "regular_arrivals": total(M.regular_arrivals, here),
+        "irregular_crossings": total(M.crossings, border),
+        "route_deaths": total(M.route_deaths, border),
+        "vacancies_filled": total(M.hires, here),
+        "vacancies": total(M.vacancies, here),
+        "migrant_stock": stock,
     }
     _COUNTRY_TOTALS[code] = t
     return t

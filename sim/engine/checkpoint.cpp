@@ -1,6 +1,5 @@
 #include "engine/checkpoint.hpp"
 
-#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -103,7 +102,7 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header, c
     // copied into `w` first: at 33M agents each copy was 530 MB more memory, zeroed and
     // touched a first time), and the payload's checksum.
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    const auto size = static_cast<std::uint64_t>(w.bytes.size() + agents.size() * agents.record_bytes);
+    const auto size = static_cast<std::uint64_t>(w.bytes.size() + agents.size() * AgentRecords::kRecordBytes);
     Checksum sum;
     sum.add(w.bytes.data(), w.bytes.size());
     out.write(kMagic, sizeof kMagic);
@@ -111,14 +110,14 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header, c
     out.write(reinterpret_cast<const char*>(&size), sizeof size);
     out.write(w.bytes.data(), static_cast<std::streamsize>(w.bytes.size()));
     constexpr std::size_t kRecordsPerBlock = 1 << 16;
-    std::vector<char> block(kRecordsPerBlock * agents.record_bytes);
+    std::vector<char> block(kRecordsPerBlock * AgentRecords::kRecordBytes);
     std::size_t written = 0;
     while (out) {
       const std::size_t m = agents.fill(block.data(), kRecordsPerBlock);
       if (m == 0) break;
       written += m;
-      sum.add(block.data(), m * agents.record_bytes);
-      out.write(block.data(), static_cast<std::streamsize>(m * agents.record_bytes));
+      sum.add(block.data(), m * AgentRecords::kRecordBytes);
+      out.write(block.data(), static_cast<std::streamsize>(m * AgentRecords::kRecordBytes));
     }
     if (out && written != agents.size()) {
       out.close();
@@ -178,19 +177,18 @@ CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest)
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw bad(std::string("cannot read it (") + std::strerror(errno) + ")");
     struct stat st {};
-    const bool sized = ::fstat(fd, &st) == 0;
-    const int err = errno;
-    if (sized && st.st_size > 0) {
-      void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p != MAP_FAILED) {
-        file.map_ = p;
-        file.map_bytes_ = static_cast<std::size_t>(st.st_size);
-      }
-    }
-    const int map_err = errno;
+    void* p = MAP_FAILED;
+    int err = 0;
+    if (::fstat(fd, &st) != 0) err = errno;
+    else if (st.st_size > 0 && (p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
+                                           fd, 0)) == MAP_FAILED)
+      err = errno;
     ::close(fd);
-    if (!sized) throw bad(std::string("cannot read it (") + std::strerror(err) + ")");
-    if (st.st_size > 0 && !file.map_) throw bad(std::string("cannot read it (") + std::strerror(map_err) + ")");
+    if (err) throw bad(std::string("cannot read it (") + std::strerror(err) + ")");
+    if (p != MAP_FAILED) {
+      file.map_ = p;
+      file.map_bytes_ = static_cast<std::size_t>(st.st_size);
+    }
   }
   const std::string_view all(static_cast<const char*>(file.map_), file.map_bytes_);
   if (all.size() < sizeof kMagic || std::memcmp(all.data(), kMagic, sizeof kMagic) != 0)

@@ -12,10 +12,10 @@ namespace migsim {
 
 namespace {
 
-/// One agent as written: id, six one-byte fields, since, job_since, wake (16 bytes, no
-/// padding). A new field of Agents must be added here (and kFormat raised in
+/// One agent as written (AgentRecords::kRecordBytes): id, six one-byte fields, since,
+/// job_since, wake. A new field of Agents must be added here (and kFormat raised in
 /// engine/checkpoint.cpp).
-constexpr std::size_t kAgentBytes = 4 + 6 + 3 * 2;
+constexpr std::size_t kAgentBytes = AgentRecords::kRecordBytes;
 static_assert(Agents::kBytesPerAgent == kAgentBytes, "an agent field is missing from checkpoints");
 
 void put_agent(char* p, const Agents& a, std::size_t i) {
@@ -101,7 +101,6 @@ void Model::save_state(ByteWriter& w, AgentRecords& agents) const {
   for (std::size_t i = 0; i < agents_.size(); ++i)
     if (agents_.status[i] != kExited) place(agents_.id[i], i);
   for (std::size_t k = 0; k < n_remote; ++k) place(agent_id(remote.data() + k * kAgentBytes), agents_.size() + k);
-  agents.record_bytes = kAgentBytes;
   agents.local_ = &agents_;
   agents.local_slots_ = agents_.size();
   agents.remote_ = std::move(remote);

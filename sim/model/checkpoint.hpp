@@ -56,7 +56,9 @@ struct Agents;
 class AgentRecords {
  public:
   static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
-  std::size_t record_bytes = 0;
+  /// One agent's record: id, six one-byte fields, since, job_since, wake (no padding; the
+  /// model's checkpoint.cpp checks it against Agents).
+  static constexpr std::size_t kRecordBytes = 4 + 6 + 3 * 2;
   /// Live agents in all.
   std::size_t size() const { return count_; }
   /// Writes the next (at most `max`) records in id order to `out`; returns how many.

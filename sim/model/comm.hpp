@@ -29,8 +29,7 @@ class Comm {
   /// Replaces this rank's tickets, in parts, by every rank's (in rank order, as one part).
   virtual void all_tickets(std::vector<std::vector<Ticket>>& parts) { (void)parts; }
   /// Gathers each rank's bytes on rank 0, in rank order (elsewhere `out` is left empty).
-  /// `mine` is taken over: one rank hands it on without a copy (a checkpoint's agents, 530 MB
-  /// at 33M agents), and every rank frees it once gathered.
+  /// `mine` is taken over (one rank hands it on without a copy) and freed once gathered.
   virtual void gather_bytes(std::vector<char> mine, std::vector<char>& out) { out = std::move(mine); }
   /// True on every rank if `flag` is true on any rank.
   virtual bool any(bool flag) { return flag; }

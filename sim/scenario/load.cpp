@@ -156,12 +156,14 @@ class Builder {
     // A misspelt `extends` (reported above with the correction) leaves the file without its
     // base: the required keys it lacks would follow from that one mistake, so stop here. Only
     // a key whose nearest valid key is `extends` counts (not `exents`, nearer `events`).
-    std::vector<std::string> all = kTopKeys;
-    all.insert(all.end(), also.begin(), also.end());
-    for (const auto& [key, value] : root.entries)
-      if (!extended && std::find(kTopKeys.begin(), kTopKeys.end(), key) == kTopKeys.end() &&
-          scenario::nearest(key, all) == "extends")
-        return s;
+    if (!extended) {
+      std::vector<std::string> keys = kTopKeys;
+      keys.push_back("extends");
+      for (const auto& [key, value] : root.entries)
+        if (std::find(kTopKeys.begin(), kTopKeys.end(), key) == kTopKeys.end() &&
+            scenario::nearest(key, keys) == "extends")
+          return s;
+    }
     check_no_removals(root);
     read_header(root, s);
     read_sectors(root, s);

@@ -16,7 +16,30 @@ using namespace migsim::test;
 
 namespace {
 constexpr int AAA = 0, BBB = 1, CCC = 2;
+
+/// A month's count of events among BBB's initial migrants, each independently with
+/// probability p(irregular, employed): the mean and variance of that sum of binomials, and
+/// how many start unemployed (counted from the Run's initial state, seed 7).
+struct BinomialSum {
+  double mean = 0, var = 0, unemployed = 0;
+};
+template <typename P>
+BinomialSum binomials_in_bbb(const Run& r, P p) {
+  const auto& L = r.L();
+  Model fresh(*r.scenario, 7);
+  BinomialSum b;
+  for (int irr = 0; irr < 2; ++irr)
+    for (int emp = 0; emp < 2; ++emp) {
+      double n = 0;
+      for (int sector = 0; sector < 2; ++sector) n += double(fresh.counts()[L.labour_at(BBB, sector, irr, emp)]);
+      const double q = p(irr, emp);
+      b.mean += n * q;
+      b.var += n * q * (1 - q);
+      if (!emp) b.unemployed += n;
+    }
+  return b;
 }
+}  // namespace
 
 TEST_CASE("mechanism 2: new movers follow working-age x share x move_rate when the other terms are off") {
   Run r(base_yaml(12) + quiet_behaviour("move_rate: 1.0e-4, gain_weight: 0, crisis_weight: 0, unemployment_weight: 0, give_up_months: 100"));
@@ -384,21 +407,10 @@ TEST_CASE("mechanism 8: onward moves rise with long unemployment and irregular s
         R"(initial_stock: {BBB: {AAA: 100000}}
 initial_irregular_share: {BBB: 0.5}
 )");
-  const auto& L = r.L();
-  Model fresh(*r.scenario, 7);
-  double mean = 0, var = 0, unemployed = 0;
-  for (int irr = 0; irr < 2; ++irr)
-    for (int emp = 0; emp < 2; ++emp) {
-      double n = 0;
-      for (int sector = 0; sector < 2; ++sector) n += double(fresh.counts()[L.labour_at(BBB, sector, irr, emp)]);
-      const double p = 0.03 * (emp ? 1.0 : 4.0) * (irr ? 2.0 : 1.0);
-      mean += n * p;
-      var += n * p * (1 - p);
-      if (!emp) unemployed += n;
-    }
-  REQUIRE(unemployed > 2000);  // BBB's 5 % unemployment
+  const auto b = binomials_in_bbb(r, [](int irr, int emp) { return 0.03 * (emp ? 1.0 : 4.0) * (irr ? 2.0 : 1.0); });
+  REQUIRE(b.unemployed > 2000);  // BBB's 5 % unemployment
   // Without the factors the mean would be 3,000; with them about 6,550.
-  CHECK(within_sd(double(r.at(0, L.onward + BBB)), mean, std::sqrt(var)));
+  CHECK(within_sd(double(r.at(0, r.L().onward + BBB)), b.mean, std::sqrt(b.var)));
 }
 
 TEST_CASE("mechanism 8: returns rise with long unemployment and irregular status and fall with the crisis at home") {
@@ -415,22 +427,12 @@ TEST_CASE("mechanism 8: returns rise with long unemployment and irregular status
         R"(initial_stock: {BBB: {AAA: 100000}}
 initial_irregular_share: {BBB: 0.5}
 )");
-  const auto& L = r.L();
-  Model fresh(*r.scenario, 7);
-  double mean = 0, var = 0, unemployed = 0;
-  for (int irr = 0; irr < 2; ++irr)
-    for (int emp = 0; emp < 2; ++emp) {
-      double n = 0;
-      for (int sector = 0; sector < 2; ++sector) n += double(fresh.counts()[L.labour_at(BBB, sector, irr, emp)]);
-      const double p = 0.02 * (emp ? 1.0 : 4.0) * (irr ? 2.0 : 1.0) * std::exp(-0.5);
-      mean += n * p;
-      var += n * p * (1 - p);
-      if (!emp) unemployed += n;
-    }
-  REQUIRE(unemployed > 40000);
+  const auto b = binomials_in_bbb(
+      r, [](int irr, int emp) { return 0.02 * (emp ? 1.0 : 4.0) * (irr ? 2.0 : 1.0) * std::exp(-0.5); });
+  REQUIRE(b.unemployed > 40000);
   // About 4,550 (sd 65); without the unemployed factor about 1,820, without the irregular
   // one about 3,030, without the crisis term about 7,500.
-  CHECK(within_sd(double(r.at(0, L.pair_at(L.returns, AAA, BBB))), mean, std::sqrt(var)));
+  CHECK(within_sd(double(r.at(0, r.L().pair_at(r.L().returns, AAA, BBB))), b.mean, std::sqrt(b.var)));
 }
 
 TEST_CASE("aspirants with no way to go give up after give_up_months") {
