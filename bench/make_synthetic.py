@@ -5,7 +5,14 @@ year-long regularisations, irregular routes with risky edges, labour matching, r
 deportation, events), with shares of agents aspiring, applying, waiting, in transit and
 settled like those of the Americas runs (most agents settled, about 1-3 % in process).
 
-The numbers are made up for benchmarking (a fixed pseudo-random draw), not data.
+The numbers are made up for benchmarking (a fixed pseudo-random draw), not data. Every
+number of persons that the agents meet (vacancies, pathway quotas, the regularisations'
+capacities, the quota an event sets) is drawn for a case of 1M agents and scaled with AGENTS,
+as the new movers are, so that every size is the same labour market and the same queues per
+agent: its shares of agents in each state, and so its work per agent-month, do not depend on
+the size. (Before 2026-12-02 they were not scaled: at 10M agents the vacancies per migrant were
+a tenth of the 1M case's, and the migrants' unemployment rose from 8.5% to 23% over the 24
+months, against about 6% at 1M; docs/performance.md.)
 
     make_synthetic.py AGENTS OUT.yaml [--months 24]
 """
@@ -21,6 +28,8 @@ def main():
     ap.add_argument("--months", type=int, default=24)
     a = ap.parse_args()
     rng = random.Random(20240601)
+    # Persons the agents meet, per agent of a 1M case (see the docstring).
+    scale = a.agents / 1_000_000
     n = 30
     codes = [chr(ord("A") + i // 26) + chr(ord("A") + i % 26) + "X" for i in range(n)]
     sectors = ["agriculture", "construction", "manufacturing", "care", "services", "high_skill"]
@@ -50,7 +59,7 @@ def main():
         total = sum(shares)
         shares = [round(x / total, 6) for x in shares]
         shares[-1] = round(1 - sum(shares[:-1]), 6)
-        vac = ", ".join(f"{s}: {int(pop * rng.uniform(2e-5, 2e-4))}" for s in sectors)
+        vac = ", ".join(f"{s}: {int(pop * rng.uniform(2e-5, 2e-4) * scale)}" for s in sectors)
         crisis = f"{{2020: 0, 2021: {rng.choice([0, 0, 0, 0.3, 0.6])}}}"
         lines.append(
             f"  - {{code: {c}, language: l{i % 4}, regions: [{'NORTH' if i < 3 else 'SOUTH'}], "
@@ -81,7 +90,7 @@ def main():
             if d >= 3 and rng.random() < 0.7:
                 continue
             origins = sorted(rng.sample(codes[:d] + codes[d + 1:], 8))
-            quota = "" if kind == "free_movement" else f", quota: {int(pops[d] * rng.uniform(2e-6, 2e-5))}"
+            quota = "" if kind == "free_movement" else f", quota: {int(pops[d] * rng.uniform(2e-6, 2e-5) * scale)}"
             lines.append(
                 f"  - {{name: p{k}, country: {codes[d]}, kind: {kind}, origins: [{', '.join(origins)}]"
                 f"{quota}, processing_months: {rng.randint(0, 4)}, applies_from: {rng.choice(['abroad', 'both'])}}}")
@@ -91,7 +100,7 @@ def main():
             # capacity about that of their take-up (like Chile 2018 or Peru's PTP).
             lines.append(
                 f"  - {{name: reg{d}, country: {codes[d]}, kind: regularisation, presence_before: 2021-01, "
-                f"take_up: 0.05, quota: {int(pops[d] * 2e-4)}, open: 2020-06, close: 2021-05}}")
+                f"take_up: 0.05, quota: {int(pops[d] * 2e-4 * scale)}, open: 2020-06, close: 2021-05}}")
     # Initial stock: a gravity-like spread of the agents over (location, origin) pairs, most
     # of them in the rich destinations.
     weights = {}
@@ -113,7 +122,7 @@ def main():
                  f"crisis_weight: 0.5, onward_rate: 0.0005, return_rate: 0.002, "
                  f"natural_mortality: 0.0005, give_up_months: 6}}")
     lines.append("events:")
-    lines.append(f"  - {{date: 2020-07, pathway: p0, set: {{quota: 100000}}}}")
+    lines.append(f"  - {{date: 2020-07, pathway: p0, set: {{quota: {int(100000 * scale)}}}}}")
     lines.append(f"  - {{date: 2020-09, country: {codes[5]}, set: {{crisis: 0.8}}}}")
     lines.append(f"  - {{date: 2021-01, route: {codes[0]}-{codes[1]}, set: {{mortality: 0.01}}}}")
     with open(a.out, "w") as f:

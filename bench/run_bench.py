@@ -95,10 +95,12 @@ def run_together(args, cpus):
 
 
 def synthetic(agents, months):
+    """The synthetic scenario of `agents` agents over `months` months, written afresh by
+    make_synthetic.py every time (a fraction of a second), so that a file left by an earlier
+    version of the generator, or written for another number of months, is never measured."""
     path = OUT / f"synthetic-{agents // 1_000_000}M.yaml"
-    if not path.exists():
-        subprocess.run([sys.executable, str(ROOT / "bench" / "make_synthetic.py"), str(agents), str(path),
-                        "--months", str(months)], check=True)
+    subprocess.run([sys.executable, str(ROOT / "bench" / "make_synthetic.py"), str(agents), str(path),
+                    "--months", str(months)], check=True)
     return path
 
 
