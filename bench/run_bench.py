@@ -26,7 +26,7 @@ slow spell of a shared machine does not fall on one side of a ratio only:
   once costs. The probe bandwidth is the faster of its two kernels in the round: STREAM's
   copy (b = a), and an update in place (a = a + 1), which moves the same bytes the way a
   month's pass does. Where stores fetch their line first (write-allocate), the copy moves 24
-  bytes for the 16 it counts; on the 2-core Intel guest of docs/performance.md it ran at
+  bytes for the 16 it counts; on the 2-core Intel guests of docs/performance.md it ran at
   0.5-0.6 of the update's rate (write-allocate explains part of that). A ratio against the
   copy alone (limit_ratio_copy) would there measure the model against about half the
   bandwidth the machine has.
@@ -34,8 +34,8 @@ slow spell of a shared machine does not fall on one side of a ratio only:
 One-thread runs are pinned, one run per core (up to four cores, spread over the ones this
 process may use), and a round's 1-thread figures (rate, times, output share, memory) are the
 mean over those cores. The cores of a
-shared machine need not be equally fast: on the 2-core guest of docs/performance.md, one vCPU
-at times ran the model about a third slower than the other (which one changed with the
+shared machine need not be equally fast: on the 2-core AMD guest of docs/performance.md's
+earlier tables, one vCPU at times ran the model about a third slower than the other (which one changed with the
 host's load), so an unpinned 1-thread run measured whichever core the scheduler chose. Against the fastest
 core, 2 threads can gain at most 1 + (the slower core's speed / the fastest's); against the
 average core, the ideal is 2x on any machine.

@@ -41,8 +41,10 @@ def test_persons_scale_with_the_agents(tmp_path):
     for key in one:
         assert len(one[key]) == len(three[key]) > 0, key
         for a, b in zip(one[key], three[key]):
-            # int() of 3x against 3 int(x): at most 3 apart; the stock is rounded, not cut.
-            assert abs(b - 3 * a) <= max(3, 1e-3 * b), (key, a, b)
+            if key == "move_rate":  # a rate, written to four significant digits
+                assert b == pytest.approx(3 * a, rel=1e-3)
+            else:  # int() of 3x against 3 int(x): at most 3 apart; the stock is rounded, not cut
+                assert abs(b - 3 * a) <= 3, (key, a, b)
     assert max(one["vacancies"]) > 1000 and max(one["quota"]) > 1000  # not all rounded to nothing
 
 
@@ -63,14 +65,16 @@ def shares(path, out):
 
 
 def test_twice_the_agents_the_same_shares(tmp_path):
-    # Each size written by the generator, as `make bench` does. The agents in a status number
-    # at least about 2,000 at 1M (in transit: about 200), so their shares' sampling noise is
-    # a few percent at most (in transit: about 7%); the tolerances leave room for that and for
-    # the integer rounding of the scaled persons, and the unscaled generator misses them by far
-    # (unemployment 81% higher at 2M, in transit 24%).
+    # Each size written by the generator, as `make bench` does; the runs are deterministic.
+    # The agents in a status number at least about 2,000 at 1M (in transit: about 200), so
+    # the two runs' shares differ by sampling noise of a few percent (in transit: about 7%);
+    # measured, at most 3.9% apart (aspiring) and 5% in transit. The tolerances leave room for
+    # that and for the integer rounding of the scaled persons. The unscaled generator fails
+    # unemployment by far (81% higher at 2M), aspiring and applying (10% higher) and in transit
+    # (24% higher, against 20% allowed); its waiting and settled shares would pass.
     small, large = (shares(scenario(tmp_path, n), tmp_path / f"s{n}.h5") for n in (1_000_000, 2_000_000))
     assert large["unemployment"] == pytest.approx(small["unemployment"], rel=0.05)
     assert 0.03 < small["unemployment"] < 0.10  # the ~6% docs/performance.md gives
     for status in ("aspiring", "applied", "waiting", "settled_regular", "settled_irregular"):
-        assert large[status] == pytest.approx(small[status], rel=0.12), status
+        assert large[status] == pytest.approx(small[status], rel=0.06), status
     assert large["in_transit"] == pytest.approx(small["in_transit"], rel=0.2)
