@@ -216,8 +216,9 @@ def summarise(rounds, cases, threads, cores):
                 "output_share": med(lambda r: r["write_s"] / run_s(r)),
                 "peak_rss_bytes": peak, "bytes_per_agent": peak / r0["max_agents"],
                 "state_bytes_per_agent": state,
-                "limit_ratio": statistics.median(rate_of(rd[(name, t)]) * state * 2 / (bandwidth(rd, t) * 1e9)
-                                                 for rd in rounds),
+                # Each round's ratio, in round order, and their median: on a shared host the
+                # rounds' spread shows how far the median sits from a target's line.
+                "limit_ratios": [rate_of(rd[(name, t)]) * state * 2 / (bandwidth(rd, t) * 1e9) for rd in rounds],
                 "limit_ratio_copy": statistics.median(rate_of(rd[(name, t)]) * state * 2 / (rd["probe"][t] * 1e9)
                                                       for rd in rounds),
                 "probe_gb_s": statistics.median(bandwidth(rd, t) for rd in rounds),
@@ -225,6 +226,7 @@ def summarise(rounds, cases, threads, cores):
                 "run_s": med(run_s), "repeats": len(rounds),
                 "rates": [rate_of(rr) for rr in per_round],
             }
+            row["limit_ratio"] = statistics.median(row["limit_ratios"])
             if t == 1:
                 row["rate_by_core"] = {str(c): statistics.median(run_rate(rd[(name, 1)][j]) for rd in rounds)
                                        for j, c in enumerate(cores)}
@@ -343,7 +345,8 @@ def main():
     r10 = get("synthetic 10M", 2)
     r1, r30 = get("synthetic 1M", 2), get("synthetic 30M", 2)
     if r10:
-        checks.append(("limit ratio >= 0.5 at 10M, 2 threads", r10["limit_ratio"], r10["limit_ratio"] >= 0.5))
+        spread = f" (rounds {min(r10['limit_ratios']):.3g}-{max(r10['limit_ratios']):.3g})"
+        checks.append(("limit ratio >= 0.5 at 10M, 2 threads", r10["limit_ratio"], r10["limit_ratio"] >= 0.5, spread))
         checks.append(("agent-months/s >= 150M at 10M, 2 threads", r10["agent_months_per_s"], r10["agent_months_per_s"] >= 150e6))
     if r30:
         checks.append(("peak bytes/agent <= 32 at 30M", r30["bytes_per_agent"], r30["bytes_per_agent"] <= 32))
@@ -356,8 +359,8 @@ def main():
     if sps:
         checks.append(("2-thread speed-up >= 1.6x, against an average core (worst case)", min(sps), min(sps) >= 1.6))
     print("targets:")
-    for name, value, ok in checks:
-        print(f"  {'PASS' if ok else 'FAIL'}  {name}: {value:.3g}")
+    for name, value, ok, *more in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}: {value:.3g}{''.join(more)}")
 
     doc = {"migsim_version": version, "started_utc": started, "machine": machine(), "repeats": a.repeats,
            "one_thread_cores": cores,
@@ -365,7 +368,7 @@ def main():
            "probe_by_core": summary["probe_by_core"],
            "probe_update_by_core": summary["probe_update_by_core"],
            "cases": results,
-           "targets": [{"name": n, "value": v, "pass": ok} for n, v, ok in checks]}
+           "targets": [{"name": n, "value": v, "pass": ok} for n, v, ok, *_ in checks]}
     (OUT / "results.json").write_text(json.dumps(doc, indent=2) + "\n")
     print(f"wrote {OUT / 'results.json'}")
 

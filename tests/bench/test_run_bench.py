@@ -120,6 +120,9 @@ def test_limit_ratio_and_30M_against_1M_within_rounds():
     # (the copy alone 0.504, 0.56, 0.42; the slower kernel 1.008, 0.56, 0.42).
     assert r[("synthetic 1M", 1)]["limit_ratio"] == pytest.approx(140e6 * 32 / 20e9)
     assert r[("synthetic 1M", 2)]["limit_ratio"] == pytest.approx(210e6 * 32 / 16e9)
+    # Each round's, in round order (the median above is the third round's).
+    assert r[("synthetic 1M", 2)]["limit_ratios"] == [pytest.approx(0.504), pytest.approx(0.28), pytest.approx(0.42)]
+    assert r[("synthetic 1M", 1)]["limit_ratios"] == [pytest.approx(0.224), pytest.approx(0.224), pytest.approx(0.448)]
     assert r[("synthetic 1M", 1)]["limit_ratio_copy"] == pytest.approx(140e6 * 32 / 10e9)
     assert r[("synthetic 1M", 2)]["limit_ratio_copy"] == pytest.approx(252e6 * 32 / 16e9)
     assert r[("synthetic 1M", 2)]["probe_gb_s"] == pytest.approx(16.0)  # median of 16, 32, 16
