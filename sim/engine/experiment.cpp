@@ -4,6 +4,7 @@
 #include <boost/random/uniform_01.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -459,11 +460,16 @@ class ExperimentReader {
         v = std::min(std::max(v, rg.lo), rg.hi);
         const Source src = range_nodes_[k]->source;
         if (e_.parameters[k].type == ParamType::Integer) {
-          // Integers: the x-quantile of the integers in [min, max], each equally likely.
+          // Integers: the x-quantile of the integers in [min, max]. On a linear scale each is
+          // equally likely (covers 1/k of the unit interval); on a log scale the x-quantile
+          // of a log-uniform variable on [lo, hi + 1), rounded down, so that integer i covers
+          // log((i + 1) / i) / log((hi + 1) / lo) of it (lo >= 1: a log scale needs min > 0).
           const auto lo = static_cast<std::int64_t>(std::ceil(rg.lo));
           const auto hi = static_cast<std::int64_t>(std::floor(rg.hi));
-          const auto clamped =
-              std::min<std::int64_t>(hi, lo + static_cast<std::int64_t>(std::floor(x * double(hi - lo + 1))));
+          const double at =
+              rg.log ? std::floor(std::exp(std::log(double(lo)) + x * (std::log(double(hi + 1)) - std::log(double(lo)))))
+                     : double(lo) + std::floor(x * double(hi - lo + 1));
+          const auto clamped = std::clamp<std::int64_t>(static_cast<std::int64_t>(at), lo, hi);
           pt.values.push_back(clamped);
           pt.nodes.push_back(scalar_node(std::to_string(clamped), src));
         } else {

@@ -180,6 +180,32 @@ TEST_CASE("a Latin hypercube's integer parameter: every integer once samples >= 
   CHECK(std::fabs(sum / 400 - 5.0 / 3) < 0.118);
 }
 
+TEST_CASE("a Latin hypercube's integer parameter on a log scale is spread on the log scale") {
+  // 1,200 samples of the integers 1-999 on a log scale: each integer i covers
+  // log((i + 1) / i) / log(1000) of the unit interval, so 1-9 cover exactly a third, 10-99 a
+  // third and 100-999 a third. The strata hold one sample each and the integers' samples are
+  // evenly spaced, so each third holds 400 samples, give or take one. (Ignoring the log scale,
+  // as until 2026-12-02, 1-9 held about 11 of them.)
+  for (int seed : {1, 2, 3}) {
+    const Experiment e = load("design: latin_hypercube\nsamples: 1200\ndesign_seed: " + std::to_string(seed) +
+                              "\nparameters:\n  behaviour.give_up_months: {min: 1, max: 999, integer: true, scale: log}\n");
+    int below10 = 0, below100 = 0;
+    std::set<std::int64_t> seen;
+    for (const auto& pt : e.points) {
+      const auto v = std::get<std::int64_t>(pt.values[0]);
+      CHECK(v >= 1);
+      CHECK(v <= 999);
+      below10 += v < 10;
+      below100 += v < 100;
+      seen.insert(v);
+    }
+    CHECK(std::abs(below10 - 400) <= 1);
+    CHECK(std::abs(below100 - 800) <= 1);
+    // Each of 1-9 covers at least log(10/9)/log(1000) = 1.5% of the interval: about 18 samples.
+    for (int i = 1; i <= 9; ++i) CHECK(seen.count(i) == 1);
+  }
+}
+
 TEST_CASE("replicate seeds: distinct per replicate, the same in every point, from the base seed") {
   const Experiment e = load("seed: 42\nreplicates: 50\nparameters:\n  behaviour.move_rate: [1.0e-5, 2.0e-5]\n");
   std::set<std::uint64_t> seeds;
