@@ -157,6 +157,7 @@ CheckpointState& CheckpointState::operator=(CheckpointState&& o) noexcept {
   if (this != &o) {
     if (map_) munmap(map_, map_bytes_);
     map_ = std::exchange(o.map_, nullptr);
+    copy_ = std::move(o.copy_);
     map_bytes_ = std::exchange(o.map_bytes_, 0);
     offset_ = std::exchange(o.offset_, 0);
     size_ = std::exchange(o.size_, 0);
@@ -164,7 +165,7 @@ CheckpointState& CheckpointState::operator=(CheckpointState&& o) noexcept {
   return *this;
 }
 
-CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest) {
+CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest, bool map) {
   auto bad = [&](const std::string& why) -> InputError {
     return InputError({path + ": cannot resume from this checkpoint: " + why});
   };
@@ -179,18 +180,31 @@ CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest)
     struct stat st {};
     void* p = MAP_FAILED;
     int err = 0;
-    if (::fstat(fd, &st) != 0) err = errno;
-    else if (st.st_size > 0 && (p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
-                                           fd, 0)) == MAP_FAILED)
+    std::size_t bytes = 0;
+    if (::fstat(fd, &st) != 0) {
       err = errno;
+    } else if (st.st_size > 0) {
+      bytes = static_cast<std::size_t>(st.st_size);
+      if (map) p = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        // Not mapped (some network and FUSE file systems refuse mmap): read it whole.
+        file.copy_ = std::make_unique_for_overwrite<char[]>(bytes);
+        std::size_t got = 0;
+        while (got < bytes && err == 0) {
+          const ssize_t k = ::pread(fd, file.copy_.get() + got, bytes - got, static_cast<off_t>(got));
+          if (k > 0) got += static_cast<std::size_t>(k);
+          else if (k == 0) break;  // shorter than fstat said: the checks below call it truncated
+          else if (errno != EINTR) err = errno;
+        }
+        bytes = got;
+      }
+    }
     ::close(fd);
     if (err) throw bad(std::string("cannot read it (") + std::strerror(err) + ")");
-    if (p != MAP_FAILED) {
-      file.map_ = p;
-      file.map_bytes_ = static_cast<std::size_t>(st.st_size);
-    }
+    if (p != MAP_FAILED) file.map_ = p;
+    file.map_bytes_ = bytes;
   }
-  const std::string_view all(static_cast<const char*>(file.map_), file.map_bytes_);
+  const std::string_view all(file.map_ ? static_cast<const char*>(file.map_) : file.copy_.get(), file.map_bytes_);
   if (all.size() < sizeof kMagic || std::memcmp(all.data(), kMagic, sizeof kMagic) != 0)
     throw bad("not a migsim checkpoint (it does not start with MIGSIMCK)");
   const std::size_t head = sizeof kMagic + 4 + 8;

@@ -10,6 +10,7 @@
 /// file, or one of another scenario, seed or migsim version, is refused with a clear error.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,8 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header, c
 
 /// A checkpoint's state after its header (recorder and model), read in place from the file,
 /// mapped read-only until this is destroyed (a copy in memory was 530 MB more at the
-/// Americas' scale, each page touched a first time).
+/// Americas' scale, each page touched a first time); where the file system cannot map the
+/// file, read into memory instead.
 class CheckpointState {
  public:
   CheckpointState() = default;
@@ -48,19 +50,23 @@ class CheckpointState {
   CheckpointState& operator=(CheckpointState&& o) noexcept;
   CheckpointState(const CheckpointState&) = delete;
   CheckpointState& operator=(const CheckpointState&) = delete;
-  const char* data() const { return static_cast<const char*>(map_) + offset_; }
+  const char* data() const { return (map_ ? static_cast<const char*>(map_) : copy_.get()) + offset_; }
   std::size_t size() const { return size_; }
+  /// Whether the file is mapped (false: read into memory).
+  bool mapped() const { return map_ != nullptr; }
 
  private:
-  friend CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest);
+  friend CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest, bool map);
   void* map_ = nullptr;
+  std::unique_ptr<char[]> copy_;  ///< the file's bytes where it is not mapped
   std::size_t map_bytes_ = 0, offset_ = 0, size_ = 0;
 };
 
 /// Reads a checkpoint file: its header, and the rest (recorder and model state) in `rest`
-/// for restore_checkpoint(). Throws InputError naming the file when it is damaged or not a
-/// checkpoint of this migsim version.
-CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest);
+/// for restore_checkpoint(). The file is mapped; where that fails (a file system without
+/// mmap) or `map` is false (tests), it is read into memory. Throws InputError naming the file
+/// when it is damaged or not a checkpoint of this migsim version.
+CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest, bool map = true);
 
 /// Whether `path` is a file that starts as a migsim checkpoint does (its first 8 bytes).
 bool is_checkpoint_file(const std::string& path);

@@ -1,8 +1,11 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 
+#include "core/version.hpp"
+#include "engine/checkpoint.hpp"
 #include "engine/progress.hpp"
 #include "engine/recorder.hpp"
 #include "engine/run.hpp"
@@ -107,6 +110,46 @@ TEST_CASE("run_scenario checks its options before running and writes the file") 
   }
   opt.checkpoint = dir + "/short.ckpt";
   CHECK(run_scenario(s, opt).months == 6);
+}
+
+TEST_CASE("a checkpoint read into memory, where it cannot be mapped, restores the same state") {
+  const Scenario s = load(kScenario);
+  const test::TempDir tmp;
+  const std::string path = (tmp.path / "run.ckpt").string();
+  Model m(s, 5);
+  Recorder rec(s);
+  for (int t = 0; t < 3; ++t) rec.add(m.step(), m.layout());
+  CheckpointHeader h;
+  h.migsim_version = version();
+  h.scenario_yaml = s.resolved_yaml;
+  h.seed = 5;
+  h.months = s.months();
+  h.months_done = m.months_done();
+  write_checkpoint(path, h, m, &rec);
+  CheckpointState mapped, read;
+  const CheckpointHeader hm = read_checkpoint(path, &mapped);
+  const CheckpointHeader hr = read_checkpoint(path, &read, false);  // as where mmap fails
+  CHECK(mapped.mapped());
+  CHECK_FALSE(read.mapped());
+  CHECK(hr.months_done == 3);
+  CHECK(hm.months_done == hr.months_done);
+  REQUIRE(read.size() == mapped.size());
+  REQUIRE(read.size() > 0);
+  CHECK(std::memcmp(read.data(), mapped.data(), read.size()) == 0);
+  // Moved, the copy keeps its bytes (the state is handed on from read_checkpoint this way).
+  CheckpointState moved = std::move(read);
+  CHECK(std::memcmp(moved.data(), mapped.data(), moved.size()) == 0);
+  // Both restore the model the run had: the next month is the same.
+  Model a(s, 5, nullptr, false), b(s, 5, nullptr, false);
+  Recorder ra(s), rb(s);
+  restore_checkpoint(path, mapped, a, &ra);
+  restore_checkpoint(path, moved, b, &rb);
+  const MonthResult next = m.step();
+  CHECK(a.step().counts == next.counts);
+  CHECK(b.step().counts == next.counts);
+  // Damaged or short files are refused the same way when read.
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 5);
+  CHECK_THROWS_AS(read_checkpoint(path, &read, false), InputError);
 }
 
 TEST_CASE("progress figures are readable") {
