@@ -171,37 +171,48 @@ CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest,
   };
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw bad("no such file");
-  // The file is mapped, not read into memory: at the Americas' 530 MB, reading it byte by
-  // byte into a growing vector and copying its state out took most of a 16 s resume.
+  // The file is mapped rather than read into memory: at the Americas' 530 MB, reading it
+  // byte by byte into a growing vector and copying its state out took most of a 16 s resume.
+  // A file system that cannot map files is read from into memory instead.
   CheckpointState file;
   {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw bad(std::string("cannot read it (") + std::strerror(errno) + ")");
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
     struct stat st {};
+    if (::fstat(fd, &st) != 0) throw bad(std::string("cannot read it (") + std::strerror(errno) + ")");
+    std::size_t bytes = st.st_size > 0 ? static_cast<std::size_t>(st.st_size) : 0;
     void* p = MAP_FAILED;
-    int err = 0;
-    std::size_t bytes = 0;
-    if (::fstat(fd, &st) != 0) {
-      err = errno;
-    } else if (st.st_size > 0) {
-      bytes = static_cast<std::size_t>(st.st_size);
-      if (map) p = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p == MAP_FAILED) {
-        // Not mapped (some network and FUSE file systems refuse mmap): read it whole.
-        file.copy_ = std::make_unique_for_overwrite<char[]>(bytes);
-        std::size_t got = 0;
-        while (got < bytes && err == 0) {
-          const ssize_t k = ::pread(fd, file.copy_.get() + got, bytes - got, static_cast<off_t>(got));
-          if (k > 0) got += static_cast<std::size_t>(k);
-          else if (k == 0) break;  // shorter than fstat said: the checks below call it truncated
-          else if (errno != EINTR) err = errno;
-        }
-        bytes = got;
-      }
+    int map_err = 0;
+    if (bytes > 0 && map) {
+      p = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) map_err = errno;
     }
-    ::close(fd);
-    if (err) throw bad(std::string("cannot read it (") + std::strerror(err) + ")");
-    if (p != MAP_FAILED) file.map_ = p;
+    // Only where the file system cannot map this file (some network and FUSE ones): any
+    // other failure (no memory or address space left, say) is reported as it is.
+    const bool cannot_map = map_err == ENODEV || map_err == EINVAL || map_err == EOPNOTSUPP ||
+                            map_err == EACCES || map_err == EPERM;
+    if (map_err && !cannot_map) throw bad(std::string("cannot read it (") + std::strerror(map_err) + ")");
+    if (p != MAP_FAILED) {
+      file.map_ = p;
+    } else if (bytes > 0) {
+      try {
+        file.copy_ = std::make_unique_for_overwrite<char[]>(bytes);
+      } catch (const std::bad_alloc&) {
+        throw bad("cannot read it into memory (" + std::to_string(bytes >> 20) + " MiB; this file system cannot map it)");
+      }
+      std::size_t got = 0;
+      while (got < bytes) {
+        const ssize_t k = ::pread(fd, file.copy_.get() + got, bytes - got, static_cast<off_t>(got));
+        if (k > 0) got += static_cast<std::size_t>(k);
+        else if (k == 0) break;  // shorter than fstat said: the checks below call it truncated
+        else if (errno != EINTR) throw bad(std::string("cannot read it (") + std::strerror(errno) + ")");
+      }
+      bytes = got;
+    }
     file.map_bytes_ = bytes;
   }
   const std::string_view all(file.map_ ? static_cast<const char*>(file.map_) : file.copy_.get(), file.map_bytes_);

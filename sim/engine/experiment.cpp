@@ -384,6 +384,13 @@ class ExperimentReader {
         r_.error(*lo, key_path(path, "min"), "a log scale needs min > 0");
         return;
       }
+      // Integers are drawn as 64-bit integers through doubles: bounds beyond 2^53 would not
+      // be exact (or fit).
+      constexpr double kExact = 9007199254740992.0;  // 2^53
+      if (integer && (std::fabs(vlo) > kExact || std::fabs(vhi) > kExact)) {
+        r_.error(value, path, "an integer parameter's min and max must lie within -2^53 and 2^53");
+        return;
+      }
       if (integer && std::floor(vhi) < std::ceil(vlo)) {
         r_.error(value, path, "no integer lies between min and max");
         return;

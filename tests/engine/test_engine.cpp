@@ -149,7 +149,8 @@ TEST_CASE("a checkpoint read into memory, where it cannot be mapped, restores th
   CHECK(b.step().counts == next.counts);
   // Damaged or short files are refused the same way when read.
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 5);
-  CHECK_THROWS_AS(read_checkpoint(path, &read, false), InputError);
+  CHECK_THROWS_WITH_AS(read_checkpoint(path, &read, false), doctest::Contains("truncated"), InputError);
+  CHECK_THROWS_WITH_AS(read_checkpoint(path, &read), doctest::Contains("truncated"), InputError);
 }
 
 TEST_CASE("progress figures are readable") {

@@ -204,6 +204,24 @@ TEST_CASE("a Latin hypercube's integer parameter on a log scale is spread on the
     // Each of 1-9 covers at least log(10/9)/log(1000) = 1.5% of the interval: about 18 samples.
     for (int i = 1; i <= 9; ++i) CHECK(seen.count(i) == 1);
   }
+  // A short range, where the top integer's share shows whether the range ends at max + 1:
+  // 1,000 samples of 1-3 hold log(2)/log(4) = 500, log(3/2)/log(4) = 292.5 and
+  // log(4/3)/log(4) = 207.5 of them, within one (on [1, 3) the 3 would be nearly never drawn).
+  // Bounds that are not integers count from ceil(min) to floor(max) + 1: {0.5, 3.7} is {1, 3}.
+  for (const char* range : {"{min: 1, max: 3", "{min: 0.5, max: 3.7"}) {
+    const Experiment e = load(std::string("design: latin_hypercube\nsamples: 1000\nparameters:\n  "
+                                          "behaviour.give_up_months: ") + range + ", integer: true, scale: log}\n");
+    std::map<std::int64_t, int> c;
+    for (const auto& pt : e.points) ++c[std::get<std::int64_t>(pt.values[0])];
+    CAPTURE(range);
+    CHECK(c.size() == 3);
+    CHECK(std::abs(c[1] - 500.0) <= 1);
+    CHECK(std::abs(c[2] - 292.5) <= 1);
+    CHECK(std::abs(c[3] - 207.5) <= 1);
+  }
+  CHECK(contains(problems("design: latin_hypercube\nsamples: 4\nparameters:\n"
+                          "  behaviour.give_up_months: {min: 1, max: 1.0e19, integer: true}\n"),
+                 "within -2^53 and 2^53"));
 }
 
 TEST_CASE("replicate seeds: distinct per replicate, the same in every point, from the base seed") {
