@@ -150,15 +150,15 @@ bool is_checkpoint_file(const std::string& path) {
 }
 
 CheckpointState::~CheckpointState() {
-  if (map_) munmap(map_, map_bytes_);
+  if (map_) munmap(map_, bytes_);
 }
 
 CheckpointState& CheckpointState::operator=(CheckpointState&& o) noexcept {
   if (this != &o) {
-    if (map_) munmap(map_, map_bytes_);
+    if (map_) munmap(map_, bytes_);
     map_ = std::exchange(o.map_, nullptr);
     copy_ = std::move(o.copy_);
-    map_bytes_ = std::exchange(o.map_bytes_, 0);
+    bytes_ = std::exchange(o.bytes_, 0);
     offset_ = std::exchange(o.offset_, 0);
     size_ = std::exchange(o.size_, 0);
   }
@@ -169,6 +169,7 @@ CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest,
   auto bad = [&](const std::string& why) -> InputError {
     return InputError({path + ": cannot resume from this checkpoint: " + why});
   };
+  auto cannot_read = [&](int err) { return bad(std::string("cannot read it (") + std::strerror(err) + ")"); };
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw bad("no such file");
   // The file is mapped rather than read into memory: at the Americas' 530 MB, reading it
@@ -177,13 +178,13 @@ CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest,
   CheckpointState file;
   {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw bad(std::string("cannot read it (") + std::strerror(errno) + ")");
+    if (fd < 0) throw cannot_read(errno);
     struct Closer {
       int fd;
       ~Closer() { ::close(fd); }
     } closer{fd};
     struct stat st {};
-    if (::fstat(fd, &st) != 0) throw bad(std::string("cannot read it (") + std::strerror(errno) + ")");
+    if (::fstat(fd, &st) != 0) throw cannot_read(errno);
     std::size_t bytes = st.st_size > 0 ? static_cast<std::size_t>(st.st_size) : 0;
     void* p = MAP_FAILED;
     int map_err = 0;
@@ -195,7 +196,7 @@ CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest,
     // other failure (no memory or address space left, say) is reported as it is.
     const bool cannot_map = map_err == ENODEV || map_err == EINVAL || map_err == EOPNOTSUPP ||
                             map_err == EACCES || map_err == EPERM;
-    if (map_err && !cannot_map) throw bad(std::string("cannot read it (") + std::strerror(map_err) + ")");
+    if (map_err && !cannot_map) throw cannot_read(map_err);
     if (p != MAP_FAILED) {
       file.map_ = p;
     } else if (bytes > 0) {
@@ -209,13 +210,13 @@ CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest,
         const ssize_t k = ::pread(fd, file.copy_.get() + got, bytes - got, static_cast<off_t>(got));
         if (k > 0) got += static_cast<std::size_t>(k);
         else if (k == 0) break;  // shorter than fstat said: the checks below call it truncated
-        else if (errno != EINTR) throw bad(std::string("cannot read it (") + std::strerror(errno) + ")");
+        else if (errno != EINTR) throw cannot_read(errno);
       }
       bytes = got;
     }
-    file.map_bytes_ = bytes;
+    file.bytes_ = bytes;
   }
-  const std::string_view all(file.map_ ? static_cast<const char*>(file.map_) : file.copy_.get(), file.map_bytes_);
+  const std::string_view all(file.data(), file.bytes_);  // offset_ is still 0
   if (all.size() < sizeof kMagic || std::memcmp(all.data(), kMagic, sizeof kMagic) != 0)
     throw bad("not a migsim checkpoint (it does not start with MIGSIMCK)");
   const std::size_t head = sizeof kMagic + 4 + 8;

@@ -59,7 +59,7 @@ class CheckpointState {
   friend CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest, bool map);
   void* map_ = nullptr;
   std::unique_ptr<char[]> copy_;  ///< the file's bytes where it is not mapped
-  std::size_t map_bytes_ = 0, offset_ = 0, size_ = 0;
+  std::size_t bytes_ = 0, offset_ = 0, size_ = 0;  ///< the file's bytes (mapped or copied); the state's place in them
 };
 
 /// Reads a checkpoint file: its header, and the rest (recorder and model state) in `rest`
