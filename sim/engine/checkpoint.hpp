@@ -54,6 +54,8 @@ class CheckpointState {
   std::size_t size() const { return size_; }
   /// Whether the file is mapped (false: read into memory).
   bool mapped() const { return map_ != nullptr; }
+  /// The file's bytes, mapped or read into memory.
+  std::size_t file_bytes() const { return bytes_; }
 
  private:
   friend CheckpointHeader read_checkpoint(const std::string& path, CheckpointState* rest, bool map);

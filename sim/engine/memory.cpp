@@ -116,11 +116,19 @@ void check_memory(const Scenario& s, const MemoryEstimate& e, std::uint64_t avai
                       " a run can hold; set people_per_agent to at least " + std::to_string(need)});
   }
   if (available == 0 || e.total() <= available) return;
-  std::string msg = at + "the run needs about " + format_bytes(e.total()) + " of memory (" +
-                    format_count(e.agents) + " agents at people_per_agent " + ppa + ": " +
-                    format_bytes(e.agent_bytes) + "; series and buffers: " +
-                    format_bytes(e.series_bytes + e.thread_bytes + e.fixed_bytes) + "), but " +
-                    format_bytes(available) + " is available (" + available_source + "); ";
+  const std::string parts = format_count(e.agents) + " agents at people_per_agent " + ppa + ": " +
+                            format_bytes(e.agent_bytes) + "; series and buffers: " +
+                            format_bytes(e.series_bytes + e.thread_bytes + e.fixed_bytes);
+  const std::string against = "but " + format_bytes(available) + " is available (" + available_source + "); ";
+  if (e.held_bytes > 0) {
+    // A resumed run keeps its scenario: another people_per_agent would not be the checkpoint's.
+    throw InputError({e.held_file + ": resuming from this checkpoint needs about " + format_bytes(e.total()) +
+                      " of memory (" + parts + "; the checkpoint, read into memory because its file system "
+                      "cannot map files: " + format_bytes(e.held_bytes) + "), " + against +
+                      "resume on a machine with more memory, or from a copy of the checkpoint on a file system "
+                      "that can map files, such as a local disk"});
+  }
+  std::string msg = at + "the run needs about " + format_bytes(e.total()) + " of memory (" + parts + "), " + against;
   const std::uint64_t rest = e.series_bytes + e.thread_bytes + e.fixed_bytes;
   if (rest < available && e.agent_bytes > 0) {
     const auto need = static_cast<std::int64_t>(

@@ -30,7 +30,12 @@ struct MemoryEstimate {
   std::uint64_t series_bytes = 0;
   std::uint64_t thread_bytes = 0;
   std::uint64_t fixed_bytes = 0;
-  std::uint64_t total() const { return agent_bytes + series_bytes + thread_bytes + fixed_bytes; }
+  /// Memory already held for the run besides the estimate's parts: a checkpoint being resumed
+  /// that was read into memory because its file system cannot map files (the copy is freed
+  /// once the model is restored). `held_file` is the checkpoint's path.
+  std::uint64_t held_bytes = 0;
+  std::string held_file;
+  std::uint64_t total() const { return agent_bytes + series_bytes + thread_bytes + fixed_bytes + held_bytes; }
 };
 
 /// The memory a run of `months` months on `threads` threads needs (see the file comment).
@@ -44,7 +49,8 @@ std::uint64_t available_memory(std::string* source = nullptr);
 /// Throws InputError, naming the scenario's people_per_agent (or initial_stock) and giving
 /// the estimate, what is available and the smallest people_per_agent that would fit, when
 /// the initial agents exceed what a run can hold (2^32 - 2) or the estimate exceeds
-/// `available` (0 = unknown: not checked).
+/// `available` (0 = unknown: not checked). With `held_bytes`, a refusal names the checkpoint
+/// held in memory, not people_per_agent (a resumed run keeps its scenario).
 void check_memory(const Scenario& s, const MemoryEstimate& e, std::uint64_t available,
                   const std::string& available_source);
 

@@ -93,7 +93,8 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   // Refuse a run the machine cannot hold before allocating anything for it.
   std::string mem_source;
   const std::uint64_t available = available_memory(&mem_source);
-  check_memory(s, estimate_memory(s, months, omp_get_max_threads()), available, mem_source);
+  MemoryEstimate need = estimate_memory(s, months, omp_get_max_threads());
+  check_memory(s, need, available, mem_source);
 
   RunInfo info;
   info.seed = opt.seed ? *opt.seed : s.seed;
@@ -120,6 +121,13 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
       problems.push_back(pre + "its run goes to " + std::to_string(header.months) + " months, not " +
                          std::to_string(months));
     if (!problems.empty()) throw InputError(problems);
+    if (!rest.mapped()) {
+      // Read into memory (its file system cannot map files): the copy is held until the model
+      // is restored, so the run must fit beside it.
+      need.held_bytes = rest.file_bytes();
+      need.held_file = opt.resume;
+      check_memory(s, need, available, mem_source);
+    }
     info.command = header.command + " (resumed: " + opt.command + ")";
   }
   header.migsim_version = version();

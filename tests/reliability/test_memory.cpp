@@ -51,6 +51,31 @@ TEST_CASE("series too long for the machine whatever people_per_agent is") {
   CHECK(msg.find("run fewer months (--months) or fewer countries") != std::string::npos);
 }
 
+TEST_CASE("a resume from a checkpoint read into memory counts the copy, and names the checkpoint") {
+  const Scenario s = load(base_yaml(12, 1) + "initial_stock: {CCC: {AAA: 100000000}}\n");
+  MemoryEstimate e = estimate_memory(s, 12, 2);
+  const std::uint64_t available = e.total() + (100ull << 20);
+  CHECK_NOTHROW(check_memory(s, e, available, "MemAvailable in /proc/meminfo"));  // fits without the copy
+  e.held_bytes = 200ull << 20;
+  e.held_file = "runs/a.h5.ckpt";
+  CHECK(e.total() == e.agent_bytes + e.series_bytes + e.thread_bytes + e.fixed_bytes + e.held_bytes);
+  std::string msg;
+  try {
+    check_memory(s, e, available, "MemAvailable in /proc/meminfo");
+  } catch (const InputError& err) {
+    REQUIRE(err.problems().size() == 1);
+    msg = err.problems()[0];
+  }
+  CHECK(msg.rfind("runs/a.h5.ckpt: resuming from this checkpoint needs about ", 0) == 0);
+  CHECK(msg.find("the checkpoint, read into memory because its file system cannot map files: 200 MiB") !=
+        std::string::npos);
+  CHECK(msg.find("from a copy of the checkpoint on a file system that can map files") != std::string::npos);
+  // The scenario cannot change on a resume: no other people_per_agent is suggested.
+  CHECK(msg.find("set people_per_agent") == std::string::npos);
+  e.held_bytes = 50ull << 20;  // the copy fits beside the run
+  CHECK_NOTHROW(check_memory(s, e, available, "MemAvailable in /proc/meminfo"));
+}
+
 TEST_CASE("more agents than a run can hold is refused on any machine") {
   const Scenario s = load(base_yaml(12, 1) + "initial_stock: {CCC: {AAA: 5000000000}}\n");
   const std::string msg = refusal(s, 0);
