@@ -115,20 +115,26 @@ void check_memory(const Scenario& s, const MemoryEstimate& e, std::uint64_t avai
                       ppa + ", more than the " + format_count(kMaxAgents) +
                       " a run can hold; set people_per_agent to at least " + std::to_string(need)});
   }
-  if (available == 0 || e.total() <= available) return;
-  const std::string parts = format_count(e.agents) + " agents at people_per_agent " + ppa + ": " +
-                            format_bytes(e.agent_bytes) + "; series and buffers: " +
-                            format_bytes(e.series_bytes + e.thread_bytes + e.fixed_bytes);
-  const std::string against = "but " + format_bytes(available) + " is available (" + available_source + "); ";
-  if (e.held_bytes > 0) {
+  if (available == 0 || e.needed() <= available) return;
+  const bool held = e.while_held() > e.total();  // the peak is while the checkpoint's copy is held
+  const std::string parts =
+      format_count(e.agents) + " agents at people_per_agent " + ppa + ": " + format_bytes(e.agent_bytes) +
+      "; series and buffers: " +
+      format_bytes((held ? e.series_bytes / 2 : e.series_bytes) + e.thread_bytes + e.fixed_bytes) +
+      (held ? "; the checkpoint, read into memory because its file system cannot map files: " +
+                  format_bytes(e.held_bytes)
+            : std::string());
+  const std::string needs = "the run needs about " + format_bytes(e.needed()) + " of memory (" + parts + "), but " +
+                            format_bytes(available) + " is available (" + available_source + "); ";
+  if (!e.resume_file.empty()) {
     // A resumed run keeps its scenario: another people_per_agent would not be the checkpoint's.
-    throw InputError({e.held_file + ": resuming from this checkpoint needs about " + format_bytes(e.total()) +
-                      " of memory (" + parts + "; the checkpoint, read into memory because its file system "
-                      "cannot map files: " + format_bytes(e.held_bytes) + "), " + against +
-                      "resume on a machine with more memory, or from a copy of the checkpoint on a file system "
-                      "that can map files, such as a local disk"});
+    throw InputError({e.resume_file + ": cannot resume from this checkpoint: " + needs +
+                      "resume on a machine with more memory" +
+                      (held ? ", or from a copy of the checkpoint on a file system that can map files, such as a "
+                              "local disk, where it is not read into memory"
+                            : std::string())});
   }
-  std::string msg = at + "the run needs about " + format_bytes(e.total()) + " of memory (" + parts + "), " + against;
+  std::string msg = at + needs;
   const std::uint64_t rest = e.series_bytes + e.thread_bytes + e.fixed_bytes;
   if (rest < available && e.agent_bytes > 0) {
     const auto need = static_cast<std::int64_t>(

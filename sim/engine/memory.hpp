@@ -12,6 +12,9 @@
 ///            their copy in the dataset being written;
 ///   threads  threads x counters per month x 8 bytes;
 ///   fixed    64 MiB: the program, its libraries, HDF5's buffers, the scenario.
+/// A resume whose checkpoint was read into memory (its file system cannot map files) holds
+/// that copy until the model is restored, beside all of the above but the series' copy for
+/// writing: the run needs the larger of the two peaks (MemoryEstimate::needed).
 /// Measured on the example corridor (60 months, 2 threads, 1.5 and 7.5 million agents): 20.6
 /// bytes of resident memory per agent and 15 MiB besides; the estimate (24 bytes and 64 MiB)
 /// is about 17% above what a run with a stable population uses at large sizes. A run whose population grows well beyond its initial
@@ -30,12 +33,20 @@ struct MemoryEstimate {
   std::uint64_t series_bytes = 0;
   std::uint64_t thread_bytes = 0;
   std::uint64_t fixed_bytes = 0;
-  /// Memory already held for the run besides the estimate's parts: a checkpoint being resumed
-  /// that was read into memory because its file system cannot map files (the copy is freed
-  /// once the model is restored). `held_file` is the checkpoint's path.
+  /// A resumed run: the checkpoint's path (messages name it, and a resume cannot change its
+  /// scenario's people_per_agent), and the bytes of it held in memory where it was read rather
+  /// than mapped (its file system cannot map files; freed once the model is restored).
+  std::string resume_file;
   std::uint64_t held_bytes = 0;
-  std::string held_file;
-  std::uint64_t total() const { return agent_bytes + series_bytes + thread_bytes + fixed_bytes + held_bytes; }
+  /// The run's memory: the agents, the series and their copy while writing, the threads'
+  /// counters and the fixed part.
+  std::uint64_t total() const { return agent_bytes + series_bytes + thread_bytes + fixed_bytes; }
+  /// While a checkpoint's copy is held: everything but the series' copy for writing, and the copy.
+  std::uint64_t while_held() const {
+    return held_bytes == 0 ? 0 : agent_bytes + series_bytes / 2 + thread_bytes + fixed_bytes + held_bytes;
+  }
+  /// What the run needs at its peak.
+  std::uint64_t needed() const { return total() > while_held() ? total() : while_held(); }
 };
 
 /// The memory a run of `months` months on `threads` threads needs (see the file comment).
@@ -49,8 +60,8 @@ std::uint64_t available_memory(std::string* source = nullptr);
 /// Throws InputError, naming the scenario's people_per_agent (or initial_stock) and giving
 /// the estimate, what is available and the smallest people_per_agent that would fit, when
 /// the initial agents exceed what a run can hold (2^32 - 2) or the estimate exceeds
-/// `available` (0 = unknown: not checked). With `held_bytes`, a refusal names the checkpoint
-/// held in memory, not people_per_agent (a resumed run keeps its scenario).
+/// `available` (0 = unknown: not checked). A resumed run's refusal (`resume_file`) names the
+/// checkpoint, and the copy of it held in memory if any, rather than people_per_agent.
 void check_memory(const Scenario& s, const MemoryEstimate& e, std::uint64_t available,
                   const std::string& available_source);
 

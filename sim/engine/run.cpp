@@ -2,12 +2,14 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include "core/errors.hpp"
 #include "core/version.hpp"
@@ -66,6 +68,35 @@ void check_checkpoint_path(const std::string& ckpt, const RunOptions& opt, const
   }
 }
 
+/// check_memory() on every rank, which all stop together if any cannot hold the run: a rank
+/// that stopped alone would leave the others waiting for it. Each rank measures its own
+/// machine (ranks on other nodes may have less). Rank 0 reports every refusal, by rank.
+void check_memory_on_every_rank(Comm& comm, const Scenario& s, const MemoryEstimate& e, std::uint64_t available,
+                                const std::string& source) {
+  std::vector<std::string> mine;
+  try {
+    check_memory(s, e, available, source);
+  } catch (const InputError& err) {
+    mine = err.problems();
+  }
+  if (comm.size() == 1) {
+    if (!mine.empty()) throw InputError(mine);
+    return;
+  }
+  if (!comm.any(!mine.empty())) return;
+  std::string text;  // this rank's problems, each ended by '\0'
+  for (const auto& m : mine) text += "rank " + std::to_string(comm.rank()) + ": " + m + '\0';
+  std::vector<char> all;
+  comm.gather_bytes(std::vector<char>(text.begin(), text.end()), all);
+  std::vector<std::string> problems;  // rank 0's: every rank's; elsewhere none (rank 0 reports)
+  for (std::size_t a = 0, b; a < all.size(); a = b + 1) {
+    b = static_cast<std::size_t>(std::find(all.begin() + static_cast<std::ptrdiff_t>(a), all.end(), '\0') - all.begin());
+    problems.emplace_back(all.data() + a, b - a);
+  }
+  if (problems.empty()) problems.push_back("another rank cannot hold the run in memory");
+  throw InputError(problems);
+}
+
 }  // namespace
 
 RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
@@ -94,7 +125,8 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
   std::string mem_source;
   const std::uint64_t available = available_memory(&mem_source);
   MemoryEstimate need = estimate_memory(s, months, omp_get_max_threads());
-  check_memory(s, need, available, mem_source);
+  need.resume_file = opt.resume;
+  check_memory_on_every_rank(comm, s, need, available, mem_source);
 
   RunInfo info;
   info.seed = opt.seed ? *opt.seed : s.seed;
@@ -121,13 +153,11 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
       problems.push_back(pre + "its run goes to " + std::to_string(header.months) + " months, not " +
                          std::to_string(months));
     if (!problems.empty()) throw InputError(problems);
-    if (!rest.mapped()) {
-      // Read into memory (its file system cannot map files): the copy is held until the model
-      // is restored, so the run must fit beside it.
-      need.held_bytes = rest.file_bytes();
-      need.held_file = opt.resume;
-      check_memory(s, need, available, mem_source);
-    }
+    // Read into memory where its file system cannot map files: the copy is held until the
+    // model is restored, and the run must fit beside it. (On every rank, mapped or not: the
+    // check is collective.) `available` was measured before the copy was made.
+    need.held_bytes = rest.mapped() ? 0 : rest.file_bytes();
+    check_memory_on_every_rank(comm, s, need, available, mem_source);
     info.command = header.command + " (resumed: " + opt.command + ")";
   }
   header.migsim_version = version();

@@ -1,10 +1,13 @@
 """Checkpoint and restart: a run stopped by a signal (or killed) and resumed gives the output
 of a run never interrupted, bit for bit; damaged or mismatched checkpoints are refused."""
 import os
+import re
+import resource
 import signal
 import subprocess
 import time
 
+import pytest
 import xarray as xr
 
 from conftest import EXAMPLE, MIGSIM, assert_same_data, migsim
@@ -138,6 +141,70 @@ def test_damaged_and_mismatched_checkpoints_are_refused(tmp_path):
     assert "its run goes to 180 months, not 13" in p.stderr
     assert not (tmp_path / "x.h5").exists()
     assert migsim("run", check=2).stderr.count("SCENARIO") >= 1
+
+
+REFUSE_MMAP = os.environ.get("MIGSIM_REFUSE_MMAP", "")
+
+
+def resume_without_mmap(ckpt, limit_mib=None):
+    """`migsim run --resume ckpt` as on a file system that cannot map files: tests/support/
+    refuse_mmap.cpp, preloaded, fails every mmap of a .ckpt file (ENODEV), so migsim reads it
+    into memory. With `limit_mib`, under that address-space limit (ulimit -v)."""
+    if REFUSE_MMAP in ("", "sanitizers"):
+        pytest.skip("the mmap stand-in is not built here (sanitizer builds: their runtime must load first)")
+
+    def limit():
+        if limit_mib is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (limit_mib << 20, resource.RLIM_INFINITY))
+
+    return subprocess.run([MIGSIM, "run", "--resume", str(ckpt), "--threads", "1", "--quiet"], capture_output=True,
+                          text=True, timeout=300, preexec_fn=limit, env=dict(os.environ, LD_PRELOAD=REFUSE_MMAP))
+
+
+def test_a_checkpoint_that_cannot_be_mapped_is_read_and_resumes_the_same(tmp_path):
+    ckpt = checkpoint_of(tmp_path)
+    whole = tmp_path / "whole.h5"
+    migsim("run", bigger(tmp_path), "-o", whole, "--months", 180, "--quiet", check=0)
+    p = resume_without_mmap(ckpt)
+    assert p.returncode == 0, p.stderr
+    assert_same_run(whole, tmp_path / "c.h5")
+
+
+def test_a_resume_that_does_not_fit_beside_its_checkpoints_copy_is_refused(tmp_path):
+    """The memory check is made before the checkpoint is read; read into memory, the copy is
+    held while the model is restored, and the run is checked again with it. Under an
+    address-space limit that the run fits in but not beside the copy (24 MB), the resume is
+    refused naming the checkpoint, where a mapped one runs."""
+    ckpt = checkpoint_of(tmp_path)
+    keep = ckpt.read_bytes()
+    # What the process maps before the check: a limit below the run's estimate tells it.
+    available = re.compile(r"the run needs about (\d+) MiB of memory .*?, but (\d+) MiB is available "
+                           r"\(the address-space limit \(ulimit -v\)\)")
+    for low in range(64, 1024, 32):
+        p = resume_without_mmap(ckpt, low)
+        m = available.search(p.stderr)
+        if p.returncode == 2 and m:
+            break
+    else:
+        pytest.fail(f"no limit gave the first check's refusal; the last said:\n{p.stderr}")
+    assert "read into memory" not in p.stderr  # refused before the copy was made
+    assert f"{ckpt}: cannot resume from this checkpoint: " in p.stderr
+    assert "set people_per_agent" not in p.stderr  # a resume cannot change its scenario
+    needed, mapped_before = int(m.group(1)), low - int(m.group(2))
+    # Room for the run, 3-4 MiB to spare (the MiB above are rounded up), but not for the copy.
+    limit = mapped_before + needed + 4
+    assert len(keep) > (10 << 20)
+    p = resume_without_mmap(ckpt, limit)
+    assert p.returncode == 2, p.stderr
+    assert f"{ckpt}: cannot resume from this checkpoint: the run needs about " in p.stderr
+    assert "the checkpoint, read into memory because its file system cannot map files: " in p.stderr
+    assert "or from a copy of the checkpoint on a file system that can map files" in p.stderr
+    assert ckpt.read_bytes() == keep and not (tmp_path / "c.h5").exists()
+    # Mapped, the same resume under the same limit runs.
+    p = subprocess.run([MIGSIM, "run", "--resume", str(ckpt), "--threads", "1", "--quiet"], capture_output=True,
+                       text=True, timeout=300,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit << 20, resource.RLIM_INFINITY)))
+    assert p.returncode == 0, p.stderr
 
 
 def test_a_checkpoint_path_never_takes_a_file_that_is_not_the_runs_own(tmp_path):

@@ -1,6 +1,7 @@
 """One run over MPI ranks: the output equals the single-process run's, bit for bit, at 1, 2
 and 4 ranks, each with 1 and 2 OpenMP threads (mpirun --oversubscribe: more ranks than cores)."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from conftest import EXAMPLE, MIGSIM, data_variables, migsim, skip_unless_required
+from conftest import EXAMPLE, MIGSIM, SOURCE, data_variables, migsim, skip_unless_required
 
 MPIRUN = shutil.which("mpirun")
 
@@ -88,3 +89,25 @@ def test_checkpoint_at_two_ranks_resumes_at_four(tmp_path):
     a, b = data_variables(single), data_variables(out)
     for name in a:
         assert np.array_equal(a[name], b[name]), f"{name} differs"
+
+
+def test_a_rank_without_the_memory_stops_every_rank(tmp_path):
+    """Each rank checks the memory of its own machine before allocating anything. A rank that
+    refused alone left the others waiting for it; now every rank stops, and rank 0 reports the
+    refusal by rank. Here rank 1 runs under an address-space limit (ulimit -v) of 600 MiB, below
+    the estimate for the Americas scenario's 33 million agents (864 MiB, 2026-12-02); rank 0
+    has the machine. (Before, rank 0 waited for rank 1 until the timeout.)"""
+    americas = SOURCE / "configs" / "americas.yaml"
+    cmd = [MPIRUN, "--oversubscribe", "-np", "2"]
+    if os.geteuid() == 0:
+        cmd.insert(1, "--allow-run-as-root")
+    limit_rank_1 = 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then ulimit -v 614400; fi; exec "$0" "$@"'
+    p = subprocess.run(cmd + ["sh", "-c", limit_rank_1, MIGSIM, "run", str(americas), "-o", str(tmp_path / "a.h5"),
+                              "--threads", "1", "--quiet"],
+                       capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1"))
+    assert p.returncode == 2, f"exit {p.returncode}\n{p.stderr}"
+    assert re.search(r"error: rank 1: .*americas\.yaml:\d+:\d+: people_per_agent: the run needs about "
+                     r"[\d.]+ [MG]iB of memory .*is available \(the address-space limit \(ulimit -v\)\)", p.stderr), p.stderr
+    assert p.stderr.count("rank 1:") == 1  # reported once, by rank 0
+    assert list(tmp_path.iterdir()) == []

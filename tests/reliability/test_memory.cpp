@@ -10,14 +10,18 @@ using namespace migsim;
 using namespace migsim::test;
 
 namespace {
-std::string refusal(const Scenario& s, std::uint64_t available, int months = 12) {
+/// check_memory's one problem, or "" if the run fits.
+std::string refusal_of(const Scenario& s, const MemoryEstimate& e, std::uint64_t available) {
   try {
-    check_memory(s, estimate_memory(s, months, 2), available, "MemAvailable in /proc/meminfo");
-  } catch (const InputError& e) {
-    REQUIRE(e.problems().size() == 1);
-    return e.problems()[0];
+    check_memory(s, e, available, "MemAvailable in /proc/meminfo");
+  } catch (const InputError& err) {
+    REQUIRE(err.problems().size() == 1);
+    return err.problems()[0];
   }
   return "";
+}
+std::string refusal(const Scenario& s, std::uint64_t available, int months = 12) {
+  return refusal_of(s, estimate_memory(s, months, 2), available);
 }
 }  // namespace
 
@@ -51,29 +55,41 @@ TEST_CASE("series too long for the machine whatever people_per_agent is") {
   CHECK(msg.find("run fewer months (--months) or fewer countries") != std::string::npos);
 }
 
-TEST_CASE("a resume from a checkpoint read into memory counts the copy, and names the checkpoint") {
+TEST_CASE("a resumed run is refused naming its checkpoint, not people_per_agent") {
   const Scenario s = load(base_yaml(12, 1) + "initial_stock: {CCC: {AAA: 100000000}}\n");
   MemoryEstimate e = estimate_memory(s, 12, 2);
-  const std::uint64_t available = e.total() + (100ull << 20);
-  CHECK_NOTHROW(check_memory(s, e, available, "MemAvailable in /proc/meminfo"));  // fits without the copy
-  e.held_bytes = 200ull << 20;
-  e.held_file = "runs/a.h5.ckpt";
-  CHECK(e.total() == e.agent_bytes + e.series_bytes + e.thread_bytes + e.fixed_bytes + e.held_bytes);
-  std::string msg;
-  try {
-    check_memory(s, e, available, "MemAvailable in /proc/meminfo");
-  } catch (const InputError& err) {
-    REQUIRE(err.problems().size() == 1);
-    msg = err.problems()[0];
-  }
-  CHECK(msg.rfind("runs/a.h5.ckpt: resuming from this checkpoint needs about ", 0) == 0);
-  CHECK(msg.find("the checkpoint, read into memory because its file system cannot map files: 200 MiB") !=
+  e.resume_file = "runs/a.h5.ckpt";
+  CHECK(e.needed() == e.total());  // nothing held
+  CHECK(refusal_of(s, e, e.total()).empty());
+  const std::string msg = refusal_of(s, e, 2ull << 30);
+  CHECK(msg.rfind("runs/a.h5.ckpt: cannot resume from this checkpoint: the run needs about ", 0) == 0);
+  CHECK(msg.find("but 2.0 GiB is available (MemAvailable in /proc/meminfo); resume on a machine with more memory") !=
+        std::string::npos);
+  CHECK(msg.find("set people_per_agent") == std::string::npos);  // a resume cannot change the scenario
+  CHECK(msg.find("read into memory") == std::string::npos);      // nothing was
+}
+
+TEST_CASE("a checkpoint read into memory is counted while it is held, beside all but the series' copy") {
+  const Scenario s = load(base_yaml(12, 1) + "initial_stock: {CCC: {AAA: 100000000}}\n");
+  MemoryEstimate e = estimate_memory(s, 12, 2);
+  e.resume_file = "runs/a.h5.ckpt";
+  REQUIRE(e.series_bytes > 0);
+  e.held_bytes = e.series_bytes / 2 + (200ull << 20);  // the peak is while it is held
+  CHECK(e.while_held() == e.agent_bytes + e.series_bytes / 2 + e.thread_bytes + e.fixed_bytes + e.held_bytes);
+  CHECK(e.needed() == e.while_held());
+  CHECK(e.needed() == e.total() + (200ull << 20));
+  const std::uint64_t available = e.total() + (100ull << 20);  // the run fits; beside the copy it does not
+  const std::string msg = refusal_of(s, e, available);
+  CHECK(msg.rfind("runs/a.h5.ckpt: cannot resume from this checkpoint: the run needs about ", 0) == 0);
+  CHECK(msg.find("; the checkpoint, read into memory because its file system cannot map files: ") !=
         std::string::npos);
   CHECK(msg.find("from a copy of the checkpoint on a file system that can map files") != std::string::npos);
-  // The scenario cannot change on a resume: no other people_per_agent is suggested.
   CHECK(msg.find("set people_per_agent") == std::string::npos);
-  e.held_bytes = 50ull << 20;  // the copy fits beside the run
-  CHECK_NOTHROW(check_memory(s, e, available, "MemAvailable in /proc/meminfo"));
+  CHECK(refusal_of(s, e, e.needed()).empty());
+  // A small copy: the peak is the run's own, at the write (the series' copy), not while held.
+  e.held_bytes = e.series_bytes / 4;
+  CHECK(e.needed() == e.total());
+  CHECK(refusal_of(s, e, e.total()).empty());
 }
 
 TEST_CASE("more agents than a run can hold is refused on any machine") {
