@@ -79,6 +79,8 @@ MemoryEstimate estimate_memory(const Scenario& s, int months, int threads) {
   return e;
 }
 
+const char* const kAddressSpaceLimit = "the address-space limit (ulimit -v)";
+
 std::uint64_t available_memory(std::string* source) {
   std::uint64_t best = proc_kb("/proc/meminfo", "MemAvailable");
   std::string from = "MemAvailable in /proc/meminfo";
@@ -96,7 +98,7 @@ std::uint64_t available_memory(std::string* source) {
     const std::uint64_t left = as.rlim_cur > mapped ? as.rlim_cur - mapped : 0;
     if (best == 0 || left < best) {
       best = left;
-      from = "the address-space limit (ulimit -v)";
+      from = kAddressSpaceLimit;
     }
   }
   if (source) *source = from;
@@ -121,18 +123,21 @@ void check_memory(const Scenario& s, const MemoryEstimate& e, std::uint64_t avai
       format_count(e.agents) + " agents at people_per_agent " + ppa + ": " + format_bytes(e.agent_bytes) +
       "; series and buffers: " +
       format_bytes((held ? e.series_bytes / 2 : e.series_bytes) + e.thread_bytes + e.fixed_bytes) +
-      (held ? "; the checkpoint, read into memory because its file system cannot map files: " +
-                  format_bytes(e.held_bytes)
-            : std::string());
+      (!held            ? std::string()
+       : e.held_mapped ? "; the checkpoint, mapped into the address space that ulimit -v limits: " +
+                             format_bytes(e.held_bytes)
+                       : "; the checkpoint, read into memory because its file system cannot map files: " +
+                             format_bytes(e.held_bytes));
   const std::string needs = "the run needs about " + format_bytes(e.needed()) + " of memory (" + parts + "), but " +
                             format_bytes(available) + " is available (" + available_source + "); ";
   if (!e.resume_file.empty()) {
     // A resumed run keeps its scenario: another people_per_agent would not be the checkpoint's.
     throw InputError({e.resume_file + ": cannot resume from this checkpoint: " + needs +
-                      "resume on a machine with more memory" +
-                      (held ? ", or from a copy of the checkpoint on a file system that can map files, such as a "
-                              "local disk, where it is not read into memory"
-                            : std::string())});
+                      (held && e.held_mapped ? std::string("raise ulimit -v, or resume on a machine with more memory")
+                       : held ? std::string("resume on a machine with more memory, or from a copy of the checkpoint on "
+                                            "a file system that can map files, such as a local disk, where it is not "
+                                            "read into memory")
+                              : std::string("resume on a machine with more memory"))});
   }
   std::string msg = at + needs;
   const std::uint64_t rest = e.series_bytes + e.thread_bytes + e.fixed_bytes;

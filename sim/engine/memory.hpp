@@ -14,7 +14,8 @@
 ///   fixed    64 MiB: the program, its libraries, HDF5's buffers, the scenario.
 /// A resume whose checkpoint was read into memory (its file system cannot map files) holds
 /// that copy until the model is restored, beside all of the above but the series' copy for
-/// writing: the run needs the larger of the two peaks (MemoryEstimate::needed).
+/// writing: the run needs the larger of the two peaks (MemoryEstimate::needed). A mapped
+/// checkpoint counts the same way under ulimit -v, whose limit its mapping takes from.
 /// Measured on the example corridor (60 months, 2 threads, 1.5 and 7.5 million agents): 20.6
 /// bytes of resident memory per agent and 15 MiB besides; the estimate (24 bytes and 64 MiB)
 /// is about 17% above what a run with a stable population uses at large sizes. A run whose population grows well beyond its initial
@@ -38,6 +39,9 @@ struct MemoryEstimate {
   /// than mapped (its file system cannot map files; freed once the model is restored).
   std::string resume_file;
   std::uint64_t held_bytes = 0;
+  /// The held bytes are the checkpoint mapped, not copied: they count only where the address
+  /// space is what limits the run (ulimit -v), as a mapping's pages can be dropped and read again.
+  bool held_mapped = false;
   /// The run's memory: the agents, the series and their copy while writing, the threads'
   /// counters and the fixed part.
   std::uint64_t total() const { return agent_bytes + series_bytes + thread_bytes + fixed_bytes; }
@@ -51,6 +55,9 @@ struct MemoryEstimate {
 
 /// The memory a run of `months` months on `threads` threads needs (see the file comment).
 MemoryEstimate estimate_memory(const Scenario& s, int months, int threads);
+
+/// available_memory()'s `source` when the address-space limit (ulimit -v) is the smallest.
+extern const char* const kAddressSpaceLimit;
 
 /// Memory this process can still use: the smallest of MemAvailable (/proc/meminfo), the
 /// cgroup's memory.max less memory.current, and the address-space limit (ulimit -v) less

@@ -153,10 +153,12 @@ RunSummary run_scenario(const Scenario& s, const RunOptions& opt) {
       problems.push_back(pre + "its run goes to " + std::to_string(header.months) + " months, not " +
                          std::to_string(months));
     if (!problems.empty()) throw InputError(problems);
-    // Read into memory where its file system cannot map files: the copy is held until the
-    // model is restored, and the run must fit beside it. (On every rank, mapped or not: the
-    // check is collective.) `available` was measured before the copy was made.
-    need.held_bytes = rest.mapped() ? 0 : rest.file_bytes();
+    // Read into memory where its file system cannot map files, the copy is held until the
+    // model is restored, and the run must fit beside it; so must the mapping, where ulimit -v
+    // is the limit. (On every rank, whatever it holds: the check is collective.) `available`
+    // was measured before the file was read.
+    need.held_mapped = rest.mapped();
+    need.held_bytes = !rest.mapped() || mem_source == kAddressSpaceLimit ? rest.file_bytes() : 0;
     check_memory_on_every_rank(comm, s, need, available, mem_source);
     info.command = header.command + " (resumed: " + opt.command + ")";
   }

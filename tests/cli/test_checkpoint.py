@@ -146,64 +146,73 @@ def test_damaged_and_mismatched_checkpoints_are_refused(tmp_path):
 REFUSE_MMAP = os.environ.get("MIGSIM_REFUSE_MMAP", "")
 
 
-def resume_without_mmap(ckpt, limit_mib=None):
-    """`migsim run --resume ckpt` as on a file system that cannot map files: tests/support/
-    refuse_mmap.cpp, preloaded, fails every mmap of a .ckpt file (ENODEV), so migsim reads it
-    into memory. With `limit_mib`, under that address-space limit (ulimit -v)."""
-    if REFUSE_MMAP in ("", "sanitizers"):
-        pytest.skip("the mmap stand-in is not built here (sanitizer builds: their runtime must load first)")
+def resume(ckpt, limit_mib=None, mmap=True):
+    """`migsim run --resume ckpt`, under an address-space limit (ulimit -v) of `limit_mib`.
+    Without `mmap`, as on a file system that cannot map files: tests/support/refuse_mmap.cpp,
+    preloaded, fails every mmap of a .ckpt file (ENODEV), so migsim reads it into memory."""
+    env = None
+    if not mmap:
+        if REFUSE_MMAP in ("", "sanitizers"):
+            pytest.skip("the mmap stand-in is not built here (sanitizer builds: their runtime must load first)")
+        env = dict(os.environ, LD_PRELOAD=REFUSE_MMAP)
 
     def limit():
         if limit_mib is not None:
             resource.setrlimit(resource.RLIMIT_AS, (limit_mib << 20, resource.RLIM_INFINITY))
 
     return subprocess.run([MIGSIM, "run", "--resume", str(ckpt), "--threads", "1", "--quiet"], capture_output=True,
-                          text=True, timeout=300, preexec_fn=limit, env=dict(os.environ, LD_PRELOAD=REFUSE_MMAP))
+                          text=True, timeout=300, preexec_fn=limit, env=env)
+
+
+def first_check(ckpt, mmap):
+    """The memory check made before the checkpoint is read, under a limit below the run's
+    estimate: (the estimate, what the process maps before the check), in MiB."""
+    available = re.compile(r"the run needs about (\d+) MiB of memory .*?, but (\d+) MiB is available "
+                           r"\(the address-space limit \(ulimit -v\)\)")
+    for low in range(64, 1024, 32):
+        p = resume(ckpt, low, mmap)
+        m = available.search(p.stderr)
+        if p.returncode == 2 and m:
+            break
+    else:
+        pytest.fail(f"no limit gave the first check's refusal; the last said:\n{p.stderr}")
+    assert "the checkpoint, " not in p.stderr  # refused before the file was read
+    assert f"{ckpt}: cannot resume from this checkpoint: " in p.stderr
+    assert "set people_per_agent" not in p.stderr  # a resume cannot change its scenario
+    return int(m.group(1)), low - int(m.group(2))
 
 
 def test_a_checkpoint_that_cannot_be_mapped_is_read_and_resumes_the_same(tmp_path):
     ckpt = checkpoint_of(tmp_path)
     whole = tmp_path / "whole.h5"
     migsim("run", bigger(tmp_path), "-o", whole, "--months", 180, "--quiet", check=0)
-    p = resume_without_mmap(ckpt)
+    p = resume(ckpt, mmap=False)
     assert p.returncode == 0, p.stderr
     assert_same_run(whole, tmp_path / "c.h5")
 
 
-def test_a_resume_that_does_not_fit_beside_its_checkpoints_copy_is_refused(tmp_path):
+def test_a_resume_that_does_not_fit_beside_its_checkpoint_is_refused(tmp_path):
     """The memory check is made before the checkpoint is read; read into memory, the copy is
     held while the model is restored, and the run is checked again with it. Under an
-    address-space limit that the run fits in but not beside the copy (24 MB), the resume is
-    refused naming the checkpoint, where a mapped one runs."""
+    address-space limit that the run fits in but not beside the checkpoint (24 MB), the resume
+    is refused naming it; under ulimit -v a mapped checkpoint takes the same room."""
     ckpt = checkpoint_of(tmp_path)
     keep = ckpt.read_bytes()
-    # What the process maps before the check: a limit below the run's estimate tells it.
-    available = re.compile(r"the run needs about (\d+) MiB of memory .*?, but (\d+) MiB is available "
-                           r"\(the address-space limit \(ulimit -v\)\)")
-    for low in range(64, 1024, 32):
-        p = resume_without_mmap(ckpt, low)
-        m = available.search(p.stderr)
-        if p.returncode == 2 and m:
-            break
-    else:
-        pytest.fail(f"no limit gave the first check's refusal; the last said:\n{p.stderr}")
-    assert "read into memory" not in p.stderr  # refused before the copy was made
-    assert f"{ckpt}: cannot resume from this checkpoint: " in p.stderr
-    assert "set people_per_agent" not in p.stderr  # a resume cannot change its scenario
-    needed, mapped_before = int(m.group(1)), low - int(m.group(2))
-    # Room for the run, 3-4 MiB to spare (the MiB above are rounded up), but not for the copy.
-    limit = mapped_before + needed + 4
     assert len(keep) > (10 << 20)
-    p = resume_without_mmap(ckpt, limit)
-    assert p.returncode == 2, p.stderr
-    assert f"{ckpt}: cannot resume from this checkpoint: the run needs about " in p.stderr
-    assert "the checkpoint, read into memory because its file system cannot map files: " in p.stderr
-    assert "or from a copy of the checkpoint on a file system that can map files" in p.stderr
-    assert ckpt.read_bytes() == keep and not (tmp_path / "c.h5").exists()
-    # Mapped, the same resume under the same limit runs.
-    p = subprocess.run([MIGSIM, "run", "--resume", str(ckpt), "--threads", "1", "--quiet"], capture_output=True,
-                       text=True, timeout=300,
-                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit << 20, resource.RLIM_INFINITY)))
+    for mmap, held, advice in [
+            (False, "read into memory because its file system cannot map files",
+             "or from a copy of the checkpoint on a file system that can map files"),
+            (True, "mapped into the address space that ulimit -v limits", "raise ulimit -v")]:
+        needed, mapped_before = first_check(ckpt, mmap)
+        # Room for the run, 3-4 MiB to spare (the MiB above are rounded up), not for the file.
+        limit = mapped_before + needed + 4
+        p = resume(ckpt, limit, mmap)
+        assert p.returncode == 2, p.stderr
+        assert f"{ckpt}: cannot resume from this checkpoint: the run needs about " in p.stderr
+        assert f"; the checkpoint, {held}: " in p.stderr and advice in p.stderr, p.stderr
+        assert ckpt.read_bytes() == keep and not (tmp_path / "c.h5").exists()
+    # With room for the file too (its MiB, and one for the rounding), the mapped resume runs.
+    p = resume(ckpt, limit + (len(keep) >> 20) + 1)
     assert p.returncode == 0, p.stderr
 
 

@@ -86,6 +86,13 @@ TEST_CASE("a checkpoint read into memory is counted while it is held, beside all
   CHECK(msg.find("from a copy of the checkpoint on a file system that can map files") != std::string::npos);
   CHECK(msg.find("set people_per_agent") == std::string::npos);
   CHECK(refusal_of(s, e, e.needed()).empty());
+  // Mapped under ulimit -v, the same bytes: named as the mapping, with its own advice.
+  e.held_mapped = true;
+  const std::string mapped = refusal_of(s, e, available);
+  CHECK(mapped.find("; the checkpoint, mapped into the address space that ulimit -v limits: ") != std::string::npos);
+  CHECK(mapped.find("raise ulimit -v, or resume on a machine with more memory") != std::string::npos);
+  CHECK(mapped.find("read into memory") == std::string::npos);
+  e.held_mapped = false;
   // A small copy: the peak is the run's own, at the write (the series' copy), not while held.
   e.held_bytes = e.series_bytes / 4;
   CHECK(e.needed() == e.total());
