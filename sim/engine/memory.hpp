@@ -35,8 +35,8 @@ struct MemoryEstimate {
   std::uint64_t thread_bytes = 0;
   std::uint64_t fixed_bytes = 0;
   /// A resumed run: the checkpoint's path (messages name it, and a resume cannot change its
-  /// scenario's people_per_agent), and the bytes of it held in memory where it was read rather
-  /// than mapped (its file system cannot map files; freed once the model is restored).
+  /// scenario's people_per_agent), and the bytes of it held until the model is restored: read
+  /// into memory where its file system cannot map files, or mapped under ulimit -v.
   std::string resume_file;
   std::uint64_t held_bytes = 0;
   /// The held bytes are the checkpoint mapped, not copied: they count only where the address
