@@ -118,27 +118,25 @@ void check_memory(const Scenario& s, const MemoryEstimate& e, std::uint64_t avai
                       " a run can hold; set people_per_agent to at least " + std::to_string(need)});
   }
   if (available == 0 || e.needed() <= available) return;
-  const bool held = e.while_held() > e.total();  // the peak is while the checkpoint's copy is held
+  const bool held = e.while_held() > e.total();  // the peak is while the checkpoint is held
+  std::string held_part, advice = "resume on a machine with more memory";
+  if (held && e.held_mapped) {
+    held_part = "; the checkpoint, mapped into the address space that ulimit -v limits: " + format_bytes(e.held_bytes);
+    advice = "raise ulimit -v, or " + advice;
+  } else if (held) {
+    held_part = "; the checkpoint, read into memory because its file system cannot map files: " +
+                format_bytes(e.held_bytes);
+    advice += ", or from a copy of the checkpoint on a file system that can map files, such as a local disk, where it "
+              "is not read into memory";
+  }
   const std::string parts =
       format_count(e.agents) + " agents at people_per_agent " + ppa + ": " + format_bytes(e.agent_bytes) +
       "; series and buffers: " +
-      format_bytes((held ? e.series_bytes / 2 : e.series_bytes) + e.thread_bytes + e.fixed_bytes) +
-      (!held            ? std::string()
-       : e.held_mapped ? "; the checkpoint, mapped into the address space that ulimit -v limits: " +
-                             format_bytes(e.held_bytes)
-                       : "; the checkpoint, read into memory because its file system cannot map files: " +
-                             format_bytes(e.held_bytes));
+      format_bytes((held ? e.series_bytes / 2 : e.series_bytes) + e.thread_bytes + e.fixed_bytes) + held_part;
   const std::string needs = "the run needs about " + format_bytes(e.needed()) + " of memory (" + parts + "), but " +
                             format_bytes(available) + " is available (" + available_source + "); ";
-  if (!e.resume_file.empty()) {
-    // A resumed run keeps its scenario: another people_per_agent would not be the checkpoint's.
-    throw InputError({e.resume_file + ": cannot resume from this checkpoint: " + needs +
-                      (held && e.held_mapped ? std::string("raise ulimit -v, or resume on a machine with more memory")
-                       : held ? std::string("resume on a machine with more memory, or from a copy of the checkpoint on "
-                                            "a file system that can map files, such as a local disk, where it is not "
-                                            "read into memory")
-                              : std::string("resume on a machine with more memory"))});
-  }
+  // A resumed run keeps its scenario: another people_per_agent would not be the checkpoint's.
+  if (!e.resume_file.empty()) throw InputError({e.resume_file + ": cannot resume from this checkpoint: " + needs + advice});
   std::string msg = at + needs;
   const std::uint64_t rest = e.series_bytes + e.thread_bytes + e.fixed_bytes;
   if (rest < available && e.agent_bytes > 0) {
